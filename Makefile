@@ -1,0 +1,133 @@
+# rlc build: GNU Make + pkg-config. Outputs go to build/$(MODE)/ with MODE = release | asan | bench.
+#   make                 library, rlc program and test runner (release)
+#   make test            run the test runner (prints "N passed, N failed")
+#   make test-asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make valgrind        the release test runner under valgrind (leaks are errors)
+#   make bench           speed benchmarks (bench/)
+#   make install PREFIX=/usr/local
+MODE ?= release
+BUILD := build/$(MODE)
+PREFIX ?= /usr/local
+CC ?= cc
+SHELL := /bin/bash
+
+# Optional dependency: OpenBLAS for matrix products (BLAS=0 forces the portable kernel).
+BLAS ?= 1
+ifeq ($(BLAS),1)
+  HAVE_OPENBLAS := $(shell pkg-config --exists openblas && echo 1)
+endif
+PKGS := libcjson libpng zlib
+ifeq ($(HAVE_OPENBLAS),1)
+  PKGS += openblas
+  BLAS_DEF := -DRLC_HAVE_CBLAS=1
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lgif -lpthread -lm
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+# Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.
+FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
+               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF)
+
+ifeq ($(MODE),release)
+  OPT := -O2 -g
+else ifeq ($(MODE),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  SAN_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(MODE),bench)
+  OPT := -O3 -g -DNDEBUG
+else
+  $(error unknown MODE '$(MODE)': use release, asan or bench)
+endif
+
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDFLAGS_ALL := $(SAN_LDFLAGS) $(LDFLAGS)
+
+LIB_SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
+CLI_SRCS := $(shell find src/cli -name '*.c' | sort)
+TEST_SRCS := $(shell find tests -name '*.c' -not -path 'tests/fuzz/*' -not -path 'tests/pkgconfig/*' | sort)
+BENCH_SRCS := $(wildcard bench/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/registry.o
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+all: $(BUILD)/librlc.a $(BUILD)/librlc.so $(BUILD)/rlc $(BUILD)/test_runner
+
+# GCC's SLP vectorizer drops float32 rounding in env observation code (see golden/README):
+# environment files are built without it so they stay bit-exact with Gymnasium.
+$(BUILD)/src/env/%.o: EXTRA := $(if $(findstring clang,$(shell $(CC) --version)),,-fno-tree-slp-vectorize)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(EXTRA) -MMD -MP -c $< -o $@
+
+$(BUILD)/librlc.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/librlc.so: $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS_ALL) -Wl,-soname,librlc.so.0 -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/rlc: $(CLI_OBJS) $(BUILD)/librlc.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJS) $(BUILD)/librlc.a $(PKG_LIBS)
+
+# The test registry is generated from the RLC_TESTS(group, ...) lines of the test files.
+$(BUILD)/tests/registry.c: $(TEST_SRCS) tools/gen_test_registry.sh
+	@mkdir -p $(dir $@)
+	bash tools/gen_test_registry.sh $(TEST_SRCS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/registry.o: $(BUILD)/tests/registry.c
+	$(CC) $(CFLAGS_ALL) -Itests -c $< -o $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -MMD -MP -c $< -o $@
+
+$(BUILD)/test_runner: $(TEST_OBJS) $(BUILD)/librlc.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(BUILD)/librlc.a $(PKG_LIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librlc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/librlc.a $(PKG_LIBS)
+
+# Tests run from the repository root (they read tests/data/) with one BLAS thread.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 RLC_BUILD=$(BUILD)
+test: $(BUILD)/test_runner $(BUILD)/rlc
+	$(TEST_ENV) $(BUILD)/test_runner $(T)
+
+test-asan:
+	$(MAKE) MODE=asan test
+
+valgrind: $(BUILD)/test_runner $(BUILD)/rlc
+	$(TEST_ENV) RLC_VALGRIND=1 valgrind --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	  $(BUILD)/test_runner $(T)
+
+bench:
+	$(MAKE) MODE=bench bench-run
+
+bench-run: $(BENCH_BINS) $(BUILD)/rlc
+	@for b in $(BENCH_BINS); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
+
+install: $(BUILD)/librlc.a $(BUILD)/librlc.so $(BUILD)/rlc
+	install -d $(DESTDIR)$(PREFIX)/include/rlc $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/rlc/*.h $(DESTDIR)$(PREFIX)/include/rlc/
+	install -m 644 $(BUILD)/librlc.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/librlc.so $(DESTDIR)$(PREFIX)/lib/librlc.so.0
+	ln -sf librlc.so.0 $(DESTDIR)$(PREFIX)/lib/librlc.so
+	install -m 755 $(BUILD)/rlc $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
+	    -e 's|@REQUIRES@|$(PKGS)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(find src include tests bench examples -name '*.[ch]')
+
+.PHONY: all test test-asan valgrind bench bench-run install clean format
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,14 @@
+/* Subcommand table entries: each subcommand lives in its own file as rlc_cli_<name>. argv[0]
+ * is the subcommand name. Returns the process exit code (0 ok, 1 failure, 2 usage error). */
+#ifndef RLC_CLI_H
+#define RLC_CLI_H
+
+typedef struct rlc_cli_command {
+    const char *name;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} rlc_cli_command;
+
+int rlc_cli_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* The rlc program: dispatches `rlc <command> ...` to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rlc/core.h"
+
+static const rlc_cli_command COMMANDS[] = {
+    {"version", "print the version", rlc_cli_version},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: rlc <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\n`rlc <command> --help` shows a command's options.\n");
+}
+
+int rlc_cli_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("rlc %s (%s)\n", RLC_VERSION_STRING, rlc_have_blas() ? "OpenBLAS" : "portable GEMM");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rlc: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
