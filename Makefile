@@ -6,7 +6,7 @@
 #   make bench           speed benchmarks (bench/)
 #   make install PREFIX=/usr/local
 MODE ?= release
-BUILD := build/$(MODE)
+BUILD ?= build/$(MODE)
 PREFIX ?= /usr/local
 CC ?= cc
 SHELL := /bin/bash
@@ -99,7 +99,7 @@ test: $(BUILD)/test_runner $(BUILD)/rlc
 	$(TEST_ENV) $(BUILD)/test_runner $(T)
 
 test-asan:
-	$(MAKE) MODE=asan test
+	$(MAKE) MODE=asan BUILD=build/asan test
 
 valgrind: $(BUILD)/test_runner $(BUILD)/rlc
 	$(TEST_ENV) RLC_VALGRIND=1 valgrind --error-exitcode=9 --leak-check=full \
@@ -107,7 +107,7 @@ valgrind: $(BUILD)/test_runner $(BUILD)/rlc
 	  $(BUILD)/test_runner $(T)
 
 bench:
-	$(MAKE) MODE=bench bench-run
+	$(MAKE) MODE=bench BUILD=build/bench bench-run
 
 bench-run: $(BENCH_BINS) $(BUILD)/rlc
 	@for b in $(BENCH_BINS); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
