@@ -1,0 +1,9 @@
+/* rlc: reinforcement learning in C. Including this header gives the whole public API. */
+#ifndef RLC_RLC_H
+#define RLC_RLC_H
+
+#include "rlc/core.h"
+#include "rlc/graph.h"
+#include "rlc/rng.h"
+
+#endif
