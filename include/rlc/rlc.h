@@ -5,5 +5,7 @@
 #include "rlc/core.h"
 #include "rlc/graph.h"
 #include "rlc/rng.h"
+#include "rlc/env.h"
+#include "rlc/safetensors.h"
 
 #endif

@@ -10,5 +10,8 @@ typedef struct rlc_cli_command {
 } rlc_cli_command;
 
 int rlc_cli_version(int argc, char **argv);
+int rlc_cli_envs(int argc, char **argv);
+int rlc_cli_env(int argc, char **argv);
+int rlc__cli_env_render(int argc, char **argv); /* `rlc env render` (cmd_env_render.c) */
 
 #endif

@@ -7,6 +7,8 @@
 
 static const rlc_cli_command COMMANDS[] = {
     {"version", "print the version", rlc_cli_version},
+    {"envs", "list environments, or show one: rlc envs [ID]", rlc_cli_envs},
+    {"env", "environment tools: rlc env replay --env ID --actions FILE ...", rlc_cli_env},
 };
 
 static void usage(FILE *f) {

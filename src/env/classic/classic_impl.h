@@ -1,0 +1,122 @@
+/* Plain structs and vtables of the classic-control envs (Gymnasium 1.x CartPole, MountainCar,
+ * MountainCarContinuous, Pendulum, Acrobot, plus CartPoleSwingUp), shared with the registry
+ * and with renderers (src/env/render_*.c) that read the state. */
+#ifndef RLC_ENV_CLASSIC_IMPL_H
+#define RLC_ENV_CLASSIC_IMPL_H
+
+#include <math.h>
+#include <string.h>
+
+#include "env/env_impl.h"
+
+/* CartPole-v0/v1 and CartPoleSwingUp-v0. State vector: x, x_dot, theta, theta_dot. */
+typedef struct rlc__cartpole_state {
+    double x, x_dot, theta, theta_dot;
+} rlc__cartpole_state;
+
+typedef struct rlc__cartpole {
+    /* parameters (kwargs) */
+    double gravity, masscart, masspole, length, force_mag;
+    int sutton_barto_reward;
+    /* derived, computed as Gymnasium does */
+    double total_mass, polemass_length, tau, theta_threshold, x_threshold;
+    rlc__cartpole_state s; /* evolving */
+} rlc__cartpole;
+
+/* MountainCar-v0 and MountainCarContinuous-v0. State vector: position, velocity. */
+typedef struct rlc__mountaincar_state {
+    double position, velocity;
+    /* MountainCarContinuous: 1 when the state holds float32 values (NumPy 2 keeps the state
+     * float32 after a step, float64 after reset or set_state; arithmetic differs). */
+    int32_t is_f32;
+} rlc__mountaincar_state;
+
+typedef struct rlc__mountaincar {
+    double force, gravity; /* MountainCar-v0: force; MountainCarContinuous-v0: power */
+    double min_position, max_position, max_speed, goal_position, goal_velocity;
+    rlc__mountaincar_state s;
+} rlc__mountaincar;
+
+/* Pendulum-v1. State vector: theta, theta_dot. */
+typedef struct rlc__pendulum_state {
+    double theta, theta_dot;
+    double sin_theta, cos_theta; /* sin/cos of theta, kept so a step computes them once */
+    float last_u;                /* last clipped torque (for rendering) */
+} rlc__pendulum_state;
+
+typedef struct rlc__pendulum {
+    double g, m, l;
+    double max_speed, max_torque, dt;
+    double c_grav;  /* 3 * g / (2 * l) */
+    float c_torque; /* 3.0 / (m * l**2), as the float32 NumPy 2 multiplies u with */
+    rlc__pendulum_state s;
+} rlc__pendulum;
+
+/* Acrobot-v1. State vector: theta1, theta2, dtheta1, dtheta2. */
+typedef struct rlc__acrobot_state {
+    double s[4];
+    int32_t is_f32; /* 1 right after reset: Gymnasium's reset state is float32 */
+} rlc__acrobot_state;
+
+typedef struct rlc__acrobot {
+    double l1, l2, m1, m2, lc1, lc2, moi, torque_noise_max;
+    double dt, max_vel_1, max_vel_2;
+    /* constant sub-expressions of the equations of motion, grouped as Python evaluates them */
+    double k_d1a, k_d1b, k_d1c, k_d2a, k_d2b, k_phi2, k_phi1a, k_phi1b, k_phi1c, k_dd2a, k_den;
+    rlc__acrobot_state s;
+} rlc__acrobot;
+
+/* pow(x, 2.0) bit-identical to glibc's pow (which Gymnasium's `x**2` calls), but fast.
+ * glibc's pow is within 0.54 ulp of the exact result (its documented bound; measured errors
+ * for squares are below 0.501 ulp), so whenever the correctly rounded x*x lies within 0.45 ulp
+ * of the exact square, pow cannot have returned the other neighbour and equals x*x. The exact
+ * error of x*x comes from Dekker's product (exact without FMA). Near-ties (about 10% of
+ * inputs), powers of two and extreme magnitudes call pow. Checked against libm in
+ * tests/env/test_classic_golden.c. */
+static inline double rlc__pow2(double x) {
+    double p = x * x, ax = fabs(x);
+    if (!(ax > 0x1p-400 && ax < 0x1p+400)) return pow(x, 2.0); /* 0, tiny, huge, inf, nan */
+    const double split = 134217729.0;                          /* 2^27 + 1 */
+    double c = split * x, hi = c - (c - x), lo = x - hi;
+    double err = (((hi * hi - p) + hi * lo) + hi * lo) + lo * lo; /* x*x - p, exactly */
+    uint64_t b, ub;
+    memcpy(&b, &p, sizeof b);
+    if (!(b & 0x000fffffffffffffull)) return pow(x, 2.0); /* p = 2^k: uneven spacing below */
+    ub = (b & 0x7ff0000000000000ull) - (52ull << 52);     /* ulp(p) = 2^(exponent - 52) */
+    double ulp;
+    memcpy(&ulp, &ub, sizeof ulp);
+    return fabs(err) < 0.45 * ulp ? p : pow(x, 2.0);
+}
+
+extern const rlc__env_def rlc__cartpole_def;
+extern const rlc__env_def rlc__cartpole_swingup_def;
+extern const rlc__env_def rlc__mountaincar_def;
+extern const rlc__env_def rlc__mountaincar_continuous_def;
+extern const rlc__env_def rlc__pendulum_def;
+extern const rlc__env_def rlc__acrobot_def;
+
+/* CartPole's kwargs: the first RLC__CARTPOLE_NPHYS (gravity, masscart, masspole, length,
+ * force_mag) are shared with CartPoleSwingUp, then sutton_barto_reward. */
+#define RLC__CARTPOLE_NPHYS 5
+extern const rlc_env_param rlc__cartpole_params[RLC__CARTPOLE_NPHYS + 1];
+/* Stores the physical parameters vals[RLC__CARTPOLE_NPHYS] and the derived constants. */
+void rlc__cartpole_init_phys(rlc__cartpole *e, const double *vals);
+
+/* One Euler step of the cart-pole equations (Barto, Sutton & Anderson; Gymnasium's order of
+ * operations) with horizontal force `force`. */
+static inline void rlc__cartpole_euler(const rlc__cartpole *e, rlc__cartpole_state *s, double force,
+                                       double costheta, double sintheta) {
+    double temp =
+        (force + e->polemass_length * (s->theta_dot * s->theta_dot) * sintheta) / e->total_mass;
+    double thetaacc =
+        (e->gravity * sintheta - costheta * temp) /
+        (e->length * (4.0 / 3.0 - e->masspole * (costheta * costheta) / e->total_mass));
+    double xacc = temp - e->polemass_length * thetaacc * costheta / e->total_mass;
+    double x = s->x, x_dot = s->x_dot, theta = s->theta, theta_dot = s->theta_dot;
+    s->x = x + e->tau * x_dot;
+    s->x_dot = x_dot + e->tau * xacc;
+    s->theta = theta + e->tau * theta_dot;
+    s->theta_dot = theta_dot + e->tau * thetaacc;
+}
+
+#endif
