@@ -7,5 +7,8 @@
 #include "rlc/rng.h"
 #include "rlc/env.h"
 #include "rlc/safetensors.h"
+#include "rlc/vec_env.h"
+#include "rlc/wrappers.h"
+#include "rlc/image.h"
 
 #endif
