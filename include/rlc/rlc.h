@@ -10,5 +10,7 @@
 #include "rlc/vec_env.h"
 #include "rlc/wrappers.h"
 #include "rlc/image.h"
+#include "rlc/config.h"
+#include "rlc/log.h"
 
 #endif
