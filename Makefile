@@ -24,11 +24,24 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lgif -lpthread -lm
 
+# Optional dependency: Debian's libmujoco-dev (2.2.2, no .pc file) for the MuJoCo envs
+# (MUJOCO=0 builds without them; the envs then refuse to be created with a clear message).
+MUJOCO ?= 1
+ifeq ($(MUJOCO),1)
+  HAVE_MUJOCO := $(shell test -f /usr/include/mujoco/mujoco.h && echo 1)
+endif
+ifeq ($(HAVE_MUJOCO),1)
+  MUJOCO_DEF := -DRLC_HAVE_MUJOCO=1
+  PKG_LIBS += -lmujoco
+endif
+# Model files are looked up in $$RLC_DATA_DIR, then the installed share folder, then ./data.
+DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"'
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.
 FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
-               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF)
+               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(DATA_DEF)
 
 ifeq ($(MODE),release)
   OPT := -O2 -g
@@ -119,8 +132,10 @@ install: $(BUILD)/librlc.a $(BUILD)/librlc.so $(BUILD)/rlc
 	install -m 755 $(BUILD)/librlc.so $(DESTDIR)$(PREFIX)/lib/librlc.so.0
 	ln -sf librlc.so.0 $(DESTDIR)$(PREFIX)/lib/librlc.so
 	install -m 755 $(BUILD)/rlc $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/rlc/mujoco
+	install -m 644 data/mujoco/*.xml $(DESTDIR)$(PREFIX)/share/rlc/mujoco/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
-	    -e 's|@REQUIRES@|$(PKGS)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
+	    -e 's|@REQUIRES@|$(PKGS)|' -e 's|@EXTRA_LIBS@|-lgif -lpthread -lm$(if $(HAVE_MUJOCO), -lmujoco)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
 
 clean:
 	rm -rf build

@@ -121,9 +121,11 @@ typedef struct rlc_st_tensor {
  * disagree with shape and dtype, offsets outside the data buffer, tensors that overlap or leave
  * gaps, a truncated file or trailing bytes, a duplicate name, metadata that is not an object of
  * strings; RLC_ERR_RANGE for sizes that overflow; RLC_ERR_NOMEM; RLC_ERR_UNSUPPORTED on a
- * big-endian host. The header is parsed with cJSON, whose allocation hooks are process-global: the
- * first load points them at rlc_malloc/rlc_free (cJSON_InitHooks). A program that also uses cJSON
- * itself must not free, after that first load, cJSON objects it created before it. */
+ * big-endian host. The header is parsed with cJSON using its default allocator:
+ * rlc never installs cJSON hooks (cJSON_InitHooks is process-global), so a program may use cJSON
+ * itself freely. cJSON's allocations during a load are therefore not made through rlc_malloc
+ * (not counted by rlc_alloc_live, not failed by rlc_alloc_fail_after); a malloc failure inside
+ * cJSON is still reported as RLC_ERR_NOMEM. */
 RLC_API rlc_status rlc_st_load(const char *path, rlc_st_file **out);
 /* Frees the file and everything it handed out; accepts NULL. */
 RLC_API void rlc_st_file_destroy(rlc_st_file *f);

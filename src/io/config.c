@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/json_impl.h"
+
 /* Config files larger than this are refused (a config is a few kB). */
 #define MAX_FILE_BYTES (16u << 20)
 
@@ -570,327 +572,87 @@ static rlc_status read_file(const char *path, char **out, size_t *len) {
     return RLC_OK;
 }
 
-/* ---- a small JSON reader ------------------------------------------------------------------ */
+/* ---- JSON files (cJSON) ------------------------------------------------------------------- */
 
-/* Config files are parsed into a small tree by this reader rather than cJSON: cJSON's allocation
- * hooks are process-global (another module sets them), and keeping each number's text lets
- * integers above 2^53 through exactly. Every allocation goes through rlc_malloc. */
+/* Config JSON is parsed by cJSON with its default allocator (no process-global hooks; see
+ * io/json_impl.h), so its allocations are outside rlc_malloc. cJSON keeps numbers as doubles:
+ * an INT value is refused when that double cannot be exact (beyond +/-(2^53 - 1)); a JSON string
+ * ("seed": "12345678901234567890") passes its text through exactly. */
 
-enum { JV_STRING, JV_NUMBER, JV_TRUE, JV_FALSE, JV_NULL, JV_ARRAY, JV_OBJECT };
+#define JSON_SAFE_INT 9007199254740991.0 /* 2^53 - 1 */
 
-typedef struct jnode {
-    int kind;
-    char *key;  /* member name inside an object, else NULL */
-    char *text; /* decoded string or number text, else NULL */
-    struct jnode *child, *next;
-} jnode;
-
-typedef struct jparser {
-    const char *start, *p, *end, *path;
-    rlc_status status;
-} jparser;
-
-#define JSON_MAX_DEPTH 64
-
-static void jfree(jnode *n) {
-    while (n) {
-        jnode *next = n->next;
-        jfree(n->child);
-        rlc_free(n->key);
-        rlc_free(n->text);
-        rlc_free(n);
-        n = next;
-    }
-}
-
-/* Records a syntax error at the current position ("path:line: invalid JSON: what"). */
-static void jerr(jparser *j, const char *what) {
-    if (j->status) return;
-    int line = 1;
-    for (const char *q = j->start; q < j->p && q < j->end; q++) line += *q == '\n';
-    j->status = rlc_error(RLC_ERR_FORMAT, "%s:%d: invalid JSON: %s", j->path, line, what);
-}
-
-static void jnomem(jparser *j) {
-    if (!j->status) j->status = RLC_ERR_NOMEM; /* rlc_malloc left the message */
-}
-
-static void jskip(jparser *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int read_hex4(jparser *j, unsigned *out) {
-    if (j->end - j->p < 4) return 0;
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(j->p[i]);
-        if (h < 0) return 0;
-        v = v * 16 + (unsigned)h;
-    }
-    j->p += 4;
-    *out = v;
-    return 1;
-}
-
-/* A string starting at '"', decoded to UTF-8 into a new rlc_malloc'd buffer. */
-static char *jstring(jparser *j) {
-    j->p++; /* opening quote */
-    /* The decoded text is never longer than the source text. */
-    const char *q = j->p;
-    while (q < j->end && *q != '"') q += (*q == '\\' && q + 1 < j->end) ? 2 : 1;
-    char *out = rlc_malloc((size_t)(q - j->p) + 1);
-    if (!out) {
-        jnomem(j);
-        return NULL;
-    }
-    size_t n = 0;
-    for (;;) {
-        if (j->p >= j->end) {
-            jerr(j, "unterminated string");
-            break;
-        }
-        unsigned char c = (unsigned char)*j->p++;
-        if (c == '"') {
-            out[n] = 0;
-            return out;
-        }
-        if (c < 0x20) {
-            j->p--;
-            jerr(j, "control character in a string");
-            break;
-        }
-        if (c != '\\') {
-            out[n++] = (char)c;
-            continue;
-        }
-        char e = j->p < j->end ? *j->p++ : 0;
-        unsigned cp;
-        switch (e) {
-        case '"': out[n++] = '"'; continue;
-        case '\\': out[n++] = '\\'; continue;
-        case '/': out[n++] = '/'; continue;
-        case 'b': out[n++] = '\b'; continue;
-        case 'f': out[n++] = '\f'; continue;
-        case 'n': out[n++] = '\n'; continue;
-        case 'r': out[n++] = '\r'; continue;
-        case 't': out[n++] = '\t'; continue;
-        case 'u':
-            if (!read_hex4(j, &cp)) {
-                jerr(j, "bad \\u escape");
-                goto bad;
-            }
-            if (cp >= 0xD800 && cp < 0xDC00) { /* a surrogate pair */
-                unsigned lo;
-                if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u') {
-                    jerr(j, "unpaired surrogate in \\u escape");
-                    goto bad;
-                }
-                j->p += 2;
-                if (!read_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-                    jerr(j, "unpaired surrogate in \\u escape");
-                    goto bad;
-                }
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp < 0xE000) {
-                jerr(j, "unpaired surrogate in \\u escape");
-                goto bad;
-            }
-            if (cp == 0) {
-                jerr(j, "\\u0000 in a string");
-                goto bad;
-            }
-            /* UTF-8 of cp is never longer than its escape (6 or 12 source bytes). */
-            if (cp < 0x80) {
-                out[n++] = (char)cp;
-            } else if (cp < 0x800) {
-                out[n++] = (char)(0xC0 | (cp >> 6));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                out[n++] = (char)(0xE0 | (cp >> 12));
-                out[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                out[n++] = (char)(0xF0 | (cp >> 18));
-                out[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                out[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            }
-            continue;
-        default: j->p--; jerr(j, "bad escape in a string"); goto bad;
+/* Why cJSON stopped at byte *at of text[0, len), as a short phrase; *at may move back to the
+ * token it names. cJSON gives no reason, so the bracket depth and string state up to there are
+ * recomputed from the text. */
+static void json_syntax_what(const char *text, size_t len, size_t *at, char *buf, size_t cap) {
+    int depth = 0, in_str = 0, esc = 0, depth_at = 0, in_str_at = 0;
+    size_t str_start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i == *at) depth_at = depth, in_str_at = in_str;
+        char c = text[i];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+            str_start = i;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
         }
     }
-bad:
-    rlc_free(out);
-    return NULL;
+    if (*at >= len) depth_at = depth, in_str_at = in_str;
+    if (!in_str_at && depth_at >= CJSON_NESTING_LIMIT) {
+        snprintf(buf, cap, "nested more than %d deep", CJSON_NESTING_LIMIT);
+        return;
+    }
+    if (in_str && *at >= str_start) { /* cJSON stops inside the string it could not end */
+        snprintf(buf, cap, "unterminated string");
+        return;
+    }
+    if (*at + 1 >= len && depth > 0) { /* cJSON stops on the last byte at the end */
+        snprintf(buf, cap, "unexpected end of file");
+        return;
+    }
+    /* cJSON often stops on the white space after the offending token: name that token. */
+    size_t i = *at < len ? *at : len;
+    if (i >= len || isspace((unsigned char)text[i])) {
+        while (i > 0 && isspace((unsigned char)text[i - 1])) i--;
+        if (i > 0) i--;
+    }
+    *at = i;
+    char snip[24];
+    size_t k = 0;
+    for (; i < len && k + 1 < sizeof snip && text[i] != '\n' && text[i] != '\r'; i++)
+        snip[k++] = (unsigned char)text[i] < 0x20 ? '?' : text[i];
+    snip[k] = 0;
+    snprintf(buf, cap, "syntax error near '%s'", snip);
 }
 
-/* A number in JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, kept as text. */
-static char *jnumber(jparser *j) {
-    const char *b = j->p, *p = j->p, *e = j->end;
-    if (p < e && *p == '-') p++;
-    if (p < e && *p == '0') {
-        p++;
-    } else if (p < e && *p >= '1' && *p <= '9') {
-        while (p < e && isdigit((unsigned char)*p)) p++;
-    } else {
-        jerr(j, "bad number");
-        return NULL;
+/* Parses a whole file that must hold one JSON object. Errors name the file and the line. */
+static rlc_status parse_json(const char *path, const char *text, size_t len, cJSON **out) {
+    cJSON *root = NULL;
+    size_t at = 0;
+    rlc__json_result r = rlc__json_parse(text, len, &root, &at);
+    if (r == RLC__JSON_NOMEM)
+        return rlc_error(RLC_ERR_NOMEM, "%s: out of memory parsing JSON", path);
+    if (r != RLC__JSON_OK) {
+        char what[80];
+        if (r == RLC__JSON_TRAILING)
+            snprintf(what, sizeof what, "text after the top-level value");
+        else
+            json_syntax_what(text, len, &at, what, sizeof what);
+        int line = 1;
+        for (size_t i = 0; i < at && i < len; i++) line += text[i] == '\n';
+        return rlc_error(RLC_ERR_FORMAT, "%s:%d: invalid JSON: %s", path, line, what);
     }
-    if (p < e && *p == '.') {
-        p++;
-        if (!(p < e && isdigit((unsigned char)*p))) {
-            j->p = p;
-            jerr(j, "bad number");
-            return NULL;
-        }
-        while (p < e && isdigit((unsigned char)*p)) p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-')) p++;
-        if (!(p < e && isdigit((unsigned char)*p))) {
-            j->p = p;
-            jerr(j, "bad number");
-            return NULL;
-        }
-        while (p < e && isdigit((unsigned char)*p)) p++;
-    }
-    char *t = rlc_malloc((size_t)(p - b) + 1);
-    if (!t) {
-        jnomem(j);
-        return NULL;
-    }
-    memcpy(t, b, (size_t)(p - b));
-    t[p - b] = 0;
-    j->p = p;
-    return t;
-}
-
-static int jliteral(jparser *j, const char *word) {
-    size_t n = strlen(word);
-    if ((size_t)(j->end - j->p) >= n && memcmp(j->p, word, n) == 0) {
-        j->p += n;
-        return 1;
-    }
-    return 0;
-}
-
-/* One value at j->p into a new node (NULL on error, with j->status set). */
-static jnode *jvalue(jparser *j, int depth) {
-    jskip(j);
-    if (j->p >= j->end) {
-        jerr(j, "unexpected end of file");
-        return NULL;
-    }
-    if (depth > JSON_MAX_DEPTH) {
-        jerr(j, "nested too deeply");
-        return NULL;
-    }
-    jnode *n = rlc_calloc(1, sizeof *n);
-    if (!n) {
-        jnomem(j);
-        return NULL;
-    }
-    char c = *j->p;
-    if (c == '{' || c == '[') {
-        int obj = c == '{';
-        char close = obj ? '}' : ']';
-        n->kind = obj ? JV_OBJECT : JV_ARRAY;
-        j->p++;
-        jnode **tail = &n->child;
-        jskip(j);
-        if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return n;
-        }
-        for (;;) {
-            char *key = NULL;
-            if (obj) {
-                jskip(j);
-                if (j->p >= j->end || *j->p != '"') {
-                    jerr(j, "expected a \"key\"");
-                    break;
-                }
-                key = jstring(j);
-                if (!key) break;
-                jskip(j);
-                if (j->p >= j->end || *j->p != ':') {
-                    rlc_free(key);
-                    jerr(j, "expected ':'");
-                    break;
-                }
-                j->p++;
-            }
-            jnode *m = jvalue(j, depth + 1);
-            if (!m) {
-                rlc_free(key);
-                break;
-            }
-            m->key = key;
-            *tail = m;
-            tail = &m->next;
-            jskip(j);
-            if (j->p < j->end && *j->p == ',') {
-                j->p++;
-                continue;
-            }
-            if (j->p < j->end && *j->p == close) {
-                j->p++;
-                return n;
-            }
-            jerr(j, obj ? "expected ',' or '}'" : "expected ',' or ']'");
-            break;
-        }
-        jfree(n);
-        return NULL;
-    }
-    if (c == '"') {
-        n->kind = JV_STRING;
-        n->text = jstring(j);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-        n->kind = JV_NUMBER;
-        n->text = jnumber(j);
-    } else if (jliteral(j, "true")) {
-        n->kind = JV_TRUE;
-        return n;
-    } else if (jliteral(j, "false")) {
-        n->kind = JV_FALSE;
-        return n;
-    } else if (jliteral(j, "null")) {
-        n->kind = JV_NULL;
-        return n;
-    } else {
-        jerr(j, "expected a value");
-    }
-    if (!n->text) {
-        rlc_free(n);
-        return NULL;
-    }
-    return n;
-}
-
-/* Parses a whole file that must hold one JSON object. */
-static rlc_status parse_json(const char *path, const char *text, size_t len, jnode **out) {
-    jparser j = {text, text, text + len, path, RLC_OK};
-    jnode *root = jvalue(&j, 0);
-    if (root) {
-        jskip(&j);
-        if (j.p < j.end) jerr(&j, "text after the top-level value");
-    }
-    if (j.status) {
-        jfree(root);
-        return j.status;
-    }
-    if (root->kind != JV_OBJECT) {
-        jfree(root);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
         return rlc_error(RLC_ERR_FORMAT, "%s: expected a JSON object of key: value", path);
     }
     *out = root;
@@ -906,35 +668,44 @@ static const rlc_config_field *find_in(const rlc_config_ref *refs, int n, const 
     return NULL;
 }
 
-/* Applies one JSON member (key, item) to the scratch structs. */
-static rlc_status apply_json_item(const rlc_config_ref *refs, scratch *sc, const jnode *item) {
-    const char *key = item->key;
+/* Applies one JSON member (item->string: item) to the scratch structs. */
+static rlc_status apply_json_item(const rlc_config_ref *refs, scratch *sc, const cJSON *item) {
+    const char *key = item->string;
+    const rlc_config_field *f = find_in(refs, sc->n, key);
+    char num[40];
     const char *value;
-    switch (item->kind) {
-    case JV_STRING:
-    case JV_NUMBER: value = item->text; break; /* numbers keep their JSON text */
-    case JV_TRUE: value = "true"; break;
-    case JV_FALSE: value = "false"; break;
-    default: {
-        const rlc_config_field *f = find_in(refs, sc->n, key);
+    if (cJSON_IsString(item)) {
+        value = item->valuestring;
+    } else if (cJSON_IsNumber(item)) {
+        double v = item->valuedouble;
+        fmt_real(num, sizeof num, v); /* reads back to the same double */
+        if (f && f->type == RLC_CONFIG_INT && isfinite(v) && v == floor(v) &&
+            fabs(v) > JSON_SAFE_INT && v >= f->lo && v <= f->hi)
+            return rlc_error(RLC_ERR_RANGE,
+                             "%s=%s: a JSON number beyond +/-2^53 may have been rounded; quote "
+                             "it (\"%s\": \"...\") to give the integer exactly",
+                             key, num, key);
+        value = num;
+    } else if (cJSON_IsBool(item)) {
+        value = cJSON_IsTrue(item) ? "true" : "false";
+    } else {
         if (!f) return set_in(refs, sc->cfg, sc->n, key, ""); /* the unknown-key message */
         char what[480];
         expects_phrase(f, what, sizeof what);
-        const char *got = item->kind == JV_NULL    ? "null"
-                          : item->kind == JV_ARRAY ? "an array"
-                                                   : "an object";
+        const char *got = cJSON_IsNull(item)    ? "null"
+                          : cJSON_IsArray(item) ? "an array"
+                                                : "an object";
         return rlc_error(RLC_ERR_INVALID, "%s expects %s, got %s", key, what, got);
-    }
     }
     return set_in(refs, sc->cfg, sc->n, key, value);
 }
 
 /* Applies every member of a JSON object, skipping keys that start with '_' when asked. */
-static rlc_status apply_json_object(const rlc_config_ref *refs, scratch *sc, const jnode *obj,
+static rlc_status apply_json_object(const rlc_config_ref *refs, scratch *sc, const cJSON *obj,
                                     int skip_underscore, int *count) {
     int k = 0;
-    for (const jnode *it = obj->child; it; it = it->next) {
-        if (skip_underscore && it->key[0] == '_') continue;
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        if (skip_underscore && it->string[0] == '_') continue;
         rlc_status s = apply_json_item(refs, sc, it);
         if (s) return s;
         k++;
@@ -1006,12 +777,12 @@ rlc_status rlc_config_load_n(const rlc_config_ref *refs, int n, const char *path
     const char *first = text;
     while (isspace((unsigned char)*first)) first++;
     if (*first == '{') {
-        jnode *root = NULL;
+        cJSON *root = NULL;
         s = parse_json(path, text, len, &root);
         if (!s) {
             s = apply_json_object(refs, &sc, root, 0, NULL);
             if (s) prefix_error(s, path);
-            jfree(root);
+            cJSON_Delete(root);
         }
     } else {
         s = apply_text(refs, &sc, path, text);
@@ -1035,38 +806,38 @@ rlc_status rlc_config_apply_env_defaults_n(const rlc_config_ref *refs, int n, co
     size_t len;
     s = read_file(path, &text, &len);
     if (s) return s;
-    jnode *root = NULL;
+    cJSON *root = NULL;
     s = parse_json(path, text, len, &root);
     rlc_free(text);
     if (s) return s;
     scratch sc, chosen;
     s = scratch_init(&sc, refs, n);
     if (s) {
-        jfree(root);
+        cJSON_Delete(root);
         return s;
     }
     s = scratch_init(&chosen, refs, n);
     if (s) {
         scratch_finish(&sc, refs, 0);
-        jfree(root);
+        cJSON_Delete(root);
         return s;
     }
     /* Every entry is checked (on a throwaway copy), so a typo for any env is caught by any
      * run; only the matching entry lands in `chosen`. */
     int count = 0;
-    for (const jnode *e = root->child; e && !s; e = e->next) {
-        if (e->key[0] == '_') continue;
+    for (const cJSON *e = root->child; e && !s; e = e->next) {
+        if (e->string[0] == '_') continue;
         char pre[400];
-        snprintf(pre, sizeof pre, "%s: %.100s", path, e->key);
-        if (e->kind != JV_OBJECT) {
+        snprintf(pre, sizeof pre, "%s: %.100s", path, e->string);
+        if (!cJSON_IsObject(e)) {
             s = rlc_error(RLC_ERR_FORMAT, "%s: expected an object of key: value", pre);
             break;
         }
-        int match = strcmp(e->key, env_id) == 0;
+        int match = strcmp(e->string, env_id) == 0;
         s = apply_json_object(refs, match ? &chosen : &sc, e, 1, match ? &count : NULL);
         if (s) prefix_error(s, pre);
     }
-    jfree(root);
+    cJSON_Delete(root);
     scratch_finish(&sc, refs, 0);
     scratch_finish(&chosen, refs, s == RLC_OK);
     if (!s && applied) *applied = count;

@@ -3,15 +3,15 @@
  * tensors. Layout and rules in include/rlc/safetensors.h. */
 #include "rlc/safetensors.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "io/json_impl.h"
 
 /* ---- dtypes ------------------------------------------------------------------------------ */
 
@@ -79,29 +79,6 @@ static const char *fmt_shape(char *buf, size_t cap, int ndim, const int64_t *sha
     buf[len++] = ']';
     buf[len] = 0;
     return buf;
-}
-
-/* ---- cJSON through rlc's allocation hook -------------------------------------------------- */
-
-/* cJSON's hooks are global; they are set once to rlc's allocator. A thread-local flag tells an
- * allocation failure apart from a syntax error when a parse returns NULL. */
-static _Thread_local int t_json_oom;
-
-static void *json_malloc(size_t n) {
-    void *p = rlc_malloc(n);
-    if (!p) t_json_oom = 1;
-    return p;
-}
-
-static void json_free(void *p) {
-    rlc_free(p);
-}
-
-static pthread_once_t g_json_once = PTHREAD_ONCE_INIT;
-
-static void json_install_hooks(void) {
-    cJSON_Hooks h = {json_malloc, json_free};
-    cJSON_InitHooks(&h);
 }
 
 /* ---- writer ------------------------------------------------------------------------------ */
@@ -702,29 +679,26 @@ static rlc_status read_header(FILE *fp, const char *path, char **hdr, uint64_t *
     return RLC_OK;
 }
 
-/* Parses the header: exactly one JSON object followed by nothing but whitespace. */
+/* Parses the header: exactly one JSON object followed by nothing but whitespace. cJSON uses its
+ * default allocator (no process-global hooks; see io/json_impl.h). */
 static rlc_status parse_header(const char *path, const char *hdr, uint64_t hlen, cJSON **root) {
-    const char *end = NULL;
-    t_json_oom = 0;
-    cJSON *j = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &end, 0);
-    if (!j) {
-        if (t_json_oom)
-            return rlc_error(RLC_ERR_NOMEM,
-                             "safetensors '%.300s': out of memory parsing the header", path);
-        size_t at = end && end >= hdr ? (size_t)(end - hdr) : 0;
+    cJSON *j = NULL;
+    size_t at = 0;
+    switch (rlc__json_parse(hdr, (size_t)hlen, &j, &at)) {
+    case RLC__JSON_OK: break;
+    case RLC__JSON_NOMEM:
+        return rlc_error(RLC_ERR_NOMEM, "safetensors '%.300s': out of memory parsing the header",
+                         path);
+    case RLC__JSON_TRAILING:
+        return rlc_error(RLC_ERR_FORMAT,
+                         "safetensors '%.300s': header is not valid JSON (data after the "
+                         "value at byte %zu)",
+                         path, at);
+    default:
         return rlc_error(RLC_ERR_FORMAT,
                          "safetensors '%.300s': header is not valid JSON (error near byte %zu of "
                          "%llu)",
                          path, at, (unsigned long long)hlen);
-    }
-    for (const char *p = end; p < hdr + hlen; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            cJSON_Delete(j);
-            return rlc_error(RLC_ERR_FORMAT,
-                             "safetensors '%.300s': header is not valid JSON (data after the "
-                             "value at byte %zu)",
-                             path, (size_t)(p - hdr));
-        }
     }
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
@@ -772,7 +746,6 @@ rlc_status rlc_st_load(const char *path, rlc_st_file **out) {
     if (!path || !out) return rlc_error(RLC_ERR_INVALID, "safetensors: NULL path or output");
     if (*(const unsigned char *)&(uint16_t){1} != 1)
         return rlc_error(RLC_ERR_UNSUPPORTED, "safetensors: big-endian hosts are not supported");
-    pthread_once(&g_json_once, json_install_hooks);
 
     rlc_status s = RLC_OK;
     rlc_st_file *f = NULL;

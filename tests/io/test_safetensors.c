@@ -2,6 +2,7 @@
  * refusal with its message, atomic saves, and allocation-failure sweeps without leaks. */
 #include "test.h"
 
+#include <cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,8 +489,9 @@ static void test_atomic_save(void **st) {
     assert_int_equal(count_files(".tmp."), 0);
 }
 
-/* Every allocation of load, and of create/add/set_meta/save, can fail: each failure returns
- * RLC_ERR_NOMEM and frees everything. */
+/* Every rlc allocation of load, and of create/add/set_meta/save, can fail: each failure returns
+ * RLC_ERR_NOMEM and frees everything. cJSON's own allocations use malloc (rlc installs no cJSON
+ * hooks) and are outside rlc_alloc_fail_after. */
 static void test_alloc_failures(void **st) {
     (void)st;
     float a[6] = {1, 2, 3, 4, 5, 6};
@@ -539,7 +541,33 @@ static void test_alloc_failures(void **st) {
         assert_int_equal(rlc_alloc_live(), live0);
         load_failures++;
     }
-    assert_true(load_failures >= 10); /* header, cJSON nodes, index arrays, file object */
+    assert_true(load_failures >= 10); /* header, index arrays, file object and its parts */
+}
+
+/* rlc never installs cJSON hooks: a program's own cJSON objects, made before and after a load,
+ * are malloc'd and freed by cJSON's default allocator, and loads leave rlc_alloc_live alone. */
+static void test_cjson_hooks_untouched(void **st) {
+    (void)st;
+    const char *path = tmp_path("hooks.safetensors");
+    double v[2] = {1, 2};
+    const int64_t s2[1] = {2};
+    rlc_st_writer *w = rlc_st_writer_create();
+    assert_int_equal(rlc_st_writer_add(w, "v", RLC_ST_F64, 1, s2, v), RLC_OK);
+    assert_int_equal(rlc_st_writer_save(w, path), RLC_OK);
+    rlc_st_writer_destroy(w);
+    long long live0 = rlc_alloc_live();
+    cJSON *before = cJSON_Parse("{\"a\": [1, 2, 3]}");
+    assert_non_null(before);
+    assert_int_equal(rlc_alloc_live(), live0);
+    rlc_st_file *f = NULL;
+    assert_int_equal(rlc_st_load(path, &f), RLC_OK);
+    rlc_st_file_destroy(f);
+    assert_int_equal(rlc_alloc_live(), live0);
+    cJSON *after = cJSON_CreateString("x");
+    assert_int_equal(rlc_alloc_live(), live0);
+    cJSON_Delete(before); /* would go through rlc_free if a load had installed hooks */
+    cJSON_Delete(after);
+    assert_int_equal(rlc_alloc_live(), live0);
 }
 
 /* Many tensors: lookup by name and the offset sort at scale. */
@@ -575,4 +603,4 @@ static void test_many_tensors(void **st) {
 RLC_TESTS(io_safetensors, cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_golden_bytes),
           cmocka_unit_test(test_corrupt_files), cmocka_unit_test(test_writer_errors),
           cmocka_unit_test(test_atomic_save), cmocka_unit_test(test_alloc_failures),
-          cmocka_unit_test(test_many_tensors))
+          cmocka_unit_test(test_many_tensors), cmocka_unit_test(test_cjson_hooks_untouched))
