@@ -9,6 +9,7 @@
 
 #include "env/classic/classic_impl.h"
 #include "env/env_impl.h"
+#include "env/mujoco/mujoco_impl.h"
 
 typedef struct entry {
     const char *id;
@@ -27,6 +28,26 @@ static const entry ENTRIES[] = {
     {"Pendulum-v1", &rlc__pendulum_def, 200, NAN, NULL},
     {"Acrobot-v1", &rlc__acrobot_def, 500, -100.0, NULL},
     {"CartPoleSwingUp-v0", &rlc__cartpole_swingup_def, 500, NAN, NULL},
+#ifdef RLC_HAVE_MUJOCO /* MuJoCo (Gymnasium v4/v5 on libmujoco; src/env/mujoco/) */
+    {"HalfCheetah-v4", &rlc__half_cheetah_v4_def, 1000, 4800.0, NULL},
+    {"HalfCheetah-v5", &rlc__half_cheetah_v5_def, 1000, 4800.0, NULL},
+    {"Hopper-v4", &rlc__hopper_v4_def, 1000, 3800.0, NULL},
+    {"Hopper-v5", &rlc__hopper_v5_def, 1000, 3800.0, NULL},
+    {"Walker2d-v4", &rlc__walker2d_v4_def, 1000, NAN, NULL},
+    {"Walker2d-v5", &rlc__walker2d_v5_def, 1000, NAN, NULL},
+    {"Ant-v4", &rlc__ant_v4_def, 1000, 6000.0, NULL},
+    {"Ant-v5", &rlc__ant_v5_def, 1000, 6000.0, NULL},
+    {"InvertedPendulum-v4", &rlc__inverted_pendulum_v4_def, 1000, 950.0, NULL},
+    {"InvertedPendulum-v5", &rlc__inverted_pendulum_v5_def, 1000, 950.0, NULL},
+    {"InvertedDoublePendulum-v4", &rlc__inverted_double_pendulum_v4_def, 1000, 9100.0, NULL},
+    {"InvertedDoublePendulum-v5", &rlc__inverted_double_pendulum_v5_def, 1000, 9100.0, NULL},
+    {"Reacher-v4", &rlc__reacher_v4_def, 50, -3.75, NULL},
+    {"Reacher-v5", &rlc__reacher_v5_def, 50, -3.75, NULL},
+    {"Swimmer-v4", &rlc__swimmer_v4_def, 1000, 360.0, NULL},
+    {"Swimmer-v5", &rlc__swimmer_v5_def, 1000, 360.0, NULL},
+    {"Humanoid-v4", &rlc__humanoid_v4_def, 1000, NAN, NULL},
+    {"Humanoid-v5", &rlc__humanoid_v5_def, 1000, NAN, NULL},
+#endif
 };
 
 #define NENTRIES ((int)(sizeof ENTRIES / sizeof ENTRIES[0]))
