@@ -34,8 +34,9 @@ ifeq ($(HAVE_MUJOCO),1)
   MUJOCO_DEF := -DRLC_HAVE_MUJOCO=1
   PKG_LIBS += -lmujoco
 endif
-# Model files are looked up in $$RLC_DATA_DIR, then the installed share folder, then ./data.
-DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"'
+# Model files are looked up in $$RLC_DATA_DIR, the installed share folder, ./data, then the
+# data/ folder of the source tree the library was built from.
+DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"' -DRLC_SOURCE_DATA_DIR='"$(CURDIR)/data"'
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.

@@ -101,8 +101,9 @@ int rlc_cli_envs(int argc, char **argv) {
         const rlc_env_spec *s = rlc_env_registry_get(i);
         rlc_env *env;
         if (rlc_env_make(&env, s->id, NULL)) {
-            fprintf(stderr, "rlc envs: %s\n", rlc_last_error());
-            return 1;
+            /* e.g. a MuJoCo model file that is not installed: list the id, say why */
+            printf("%-26s unavailable (`rlc envs %s` says why)\n", s->id, s->id);
+            continue;
         }
         char o[128], a[128], ms[32], th[32];
         short_space(rlc_env_obs_space(env), o, sizeof o);

@@ -33,7 +33,7 @@ rlc_status rlc__mj_find_xml(const char *override, const char *file, char *out, s
             return rlc_error(RLC_ERR_INVALID, "MuJoCo model path too long: %s", override);
         return RLC_OK;
     }
-    const char *dirs[5];
+    const char *dirs[6];
     int n = 0;
     const char *env = getenv("RLC_DATA_DIR");
     if (env && *env) dirs[n++] = env;
@@ -41,6 +41,9 @@ rlc_status rlc__mj_find_xml(const char *override, const char *file, char *out, s
     dirs[n++] = RLC_DATA_DIR;
 #endif
     dirs[n++] = "data";
+#ifdef RLC_SOURCE_DATA_DIR
+    dirs[n++] = RLC_SOURCE_DATA_DIR; /* the source tree this library was built from */
+#endif
     dirs[n++] = "/usr/local/share/rlc";
     dirs[n++] = "/usr/share/rlc";
     char tried[2048];
