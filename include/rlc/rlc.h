@@ -12,5 +12,8 @@
 #include "rlc/image.h"
 #include "rlc/config.h"
 #include "rlc/log.h"
+#include "rlc/nn.h"
+#include "rlc/optim.h"
+#include "rlc/agent.h"
 
 #endif

@@ -9,6 +9,8 @@ static const rlc_cli_command COMMANDS[] = {
     {"version", "print the version", rlc_cli_version},
     {"envs", "list environments, or show one: rlc envs [ID]", rlc_cli_envs},
     {"env", "environment tools: rlc env replay --env ID --actions FILE ...", rlc_cli_env},
+    {"train", "train an agent: rlc train --env ID --algo ppo [--steps N] ...", rlc_cli_train},
+    {"eval", "evaluate a saved agent: rlc eval --checkpoint FILE [--episodes N]", rlc_cli_eval},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,145 @@
+/* Agents: an algorithm (PPO, ...) bound to an environment's spaces and a config, the shared
+ * trainer loop over a vector env, deterministic evaluation and one-file checkpoints. */
+#ifndef RLC_AGENT_H
+#define RLC_AGENT_H
+
+#include <stdio.h>
+
+#include "rlc/config.h"
+#include "rlc/core.h"
+#include "rlc/env.h"
+#include "rlc/log.h"
+#include "rlc/nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================== */
+/* PPO hyperparameters (CleanRL's ppo.py defaults)                                          */
+/* ======================================================================================== */
+
+#define RLC_PPO_FIELDS(X)                                                                      \
+    X(INT, num_envs, 4, 1, 4096, "parallel environments in the rollout")                       \
+    X(INT, n_steps, 128, 1, 1 << 20, "rollout length per env between updates")                 \
+    X(INT, num_threads, 1, 0, 256, "vector-env worker threads (results do not depend on it)")  \
+    X(REAL, lr, 2.5e-4, 0, 1, "Adam learning rate")                                            \
+    X(REAL, adam_eps, 1e-5, 0, 1, "Adam epsilon")                                              \
+    X(BOOL, anneal_lr, 1, "anneal the learning rate linearly to 0 over the run")               \
+    X(REAL, gamma, 0.99, 0, 1, "discount factor")                                              \
+    X(REAL, gae_lambda, 0.95, 0, 1, "GAE lambda")                                              \
+    X(INT, n_minibatches, 4, 1, 1 << 20, "minibatches per epoch")                              \
+    X(INT, update_epochs, 4, 1, 1000, "epochs over each rollout")                              \
+    X(BOOL, norm_adv, 1, "normalise advantages per minibatch")                                 \
+    X(REAL, clip_coef, 0.2, 0, 10, "surrogate clipping coefficient")                           \
+    X(BOOL, clip_vloss, 1, "clip the value loss around the old values")                        \
+    X(REAL, ent_coef, 0.01, 0, 10, "entropy bonus coefficient")                                \
+    X(REAL, vf_coef, 0.5, 0, 100, "value loss coefficient")                                    \
+    X(REAL, max_grad_norm, 0.5, 0, 1e9, "global gradient-norm clip (0: off)")                  \
+    X(REAL, target_kl, 0, 0, 1e9, "stop the epochs when approx KL exceeds it (0: off)")        \
+    X(INT, hidden, 64, 1, 4096, "hidden units per layer (actor and critic)")                   \
+    X(INT, layers, 2, 1, 8, "hidden layers (actor and critic)")                                \
+    X(ENUM, activation, "tanh", "tanh|relu", "hidden activation")                              \
+    X(REAL, init_log_std, 0, -20, 5, "initial log std of continuous actions")                \
+    X(BOOL, norm_obs, 0, "normalise observations by running mean/std (saved with the agent)")  \
+    X(BOOL, norm_reward, 0, "scale rewards by the running std of the discounted return")       \
+    X(REAL, norm_clip, 10, 0, 1e9, "clip of normalised observations and rewards")
+
+RLC_CONFIG_STRUCT(rlc_ppo_config, RLC_PPO_FIELDS);
+/* The PPO config table (rlc/config.h): defaults, --set parsing, JSON. */
+RLC_API const rlc_config_table *rlc_ppo_config_table(void);
+
+/* ======================================================================================== */
+/* Agents                                                                                    */
+/* ======================================================================================== */
+
+typedef struct rlc_agent rlc_agent;
+
+/* Number of algorithms and the name of algorithm i ("ppo"), NULL out of range. */
+RLC_API int rlc_algo_count(void);
+RLC_API const char *rlc_algo_name(int i);
+/* The config table of `algo`, or NULL (no error set) when the name is unknown. */
+RLC_API const rlc_config_table *rlc_algo_config_table(const char *algo);
+
+/* Creates an agent of `algo` for the env `env_id` (kwargs as rlc_env_make; may be NULL): one
+ * env is made to read the spaces. `cfg` is a struct of the algorithm's table (NULL: the
+ * defaults) and is copied. `seed` fixes network init, action sampling and minibatch order.
+ * Errors (out untouched): RLC_ERR_NOT_FOUND for an unknown algo or env id, RLC_ERR_UNSUPPORTED
+ * for spaces the algorithm cannot handle, RLC_ERR_INVALID for a config it rejects
+ * (e.g. num_envs * n_steps not divisible by n_minibatches), RLC_ERR_NOMEM. */
+RLC_API rlc_status rlc_agent_create(rlc_agent **out, const char *algo, const char *env_id,
+                                    const char *env_kwargs, const void *cfg, uint64_t seed);
+/* Frees the agent. Accepts NULL. */
+RLC_API void rlc_agent_destroy(rlc_agent *a);
+
+RLC_API const char *rlc_agent_algo(const rlc_agent *a);
+RLC_API const char *rlc_agent_env_id(const rlc_agent *a);
+RLC_API const char *rlc_agent_env_kwargs(const rlc_agent *a); /* "" when none */
+/* The agent's config table and struct (read-only). */
+RLC_API const rlc_config_table *rlc_agent_config_table(const rlc_agent *a);
+RLC_API const void *rlc_agent_config(const rlc_agent *a);
+/* All trainable parameters (e.g. actor and critic in one flat set), owned by the agent. */
+RLC_API rlc_params *rlc_agent_params(rlc_agent *a);
+/* Number of envs the agent's training loop steps together. */
+RLC_API int rlc_agent_num_envs(const rlc_agent *a);
+
+/* Chooses actions for `n` observations obs[n * obs_size] (float32), written to
+ * actions[n * action_size] in the action space's dtype (int64 for Discrete, float32 for Box,
+ * clipped to the bounds). n must be 1 or rlc_agent_num_envs(a) (the two batch sizes the agent
+ * records graphs for). deterministic: the mode (argmax / mean) instead of a sample.
+ * Stochastic actions draw from the agent's own RNG. Allocates nothing. Errors:
+ * RLC_ERR_INVALID for another n or NULL buffers. */
+RLC_API rlc_status rlc_agent_act(rlc_agent *a, const float *obs, int n, void *actions,
+                                 int deterministic);
+
+/* Options of the shared trainer loop. Zero fields mean the defaults. */
+typedef struct rlc_train_options {
+    int64_t total_steps;     /* env steps (counted over all envs); default 100000 */
+    int64_t log_interval;    /* steps between log rows (default: every update) */
+    rlc_logger *logger;      /* optional: rows of step, episodes, return, fps, losses */
+    rlc_progress *progress;  /* optional: console progress display */
+    FILE *print;             /* optional: one plain text line per log row */
+    double stop_return;      /* > 0: stop once the mean of the last 20 training returns
+                                reaches it (wall-clock measurements) */
+} rlc_train_options;
+
+/* Final numbers of a training run. */
+typedef struct rlc_train_result {
+    int64_t steps;       /* env steps taken */
+    int64_t episodes;    /* finished episodes */
+    int64_t updates;     /* algorithm updates */
+    double mean_return;  /* mean of the last (up to) 20 finished episodes' returns; NaN if none */
+    double seconds;      /* wall time of the loop */
+} rlc_train_result;
+
+/* Trains the agent: makes the vector env (num_envs copies of the agent's env, reset with
+ * `seed`, sub-env i with seed + i), then repeats act -> step -> observe -> update until
+ * total_steps. Everything is allocated before the loop. res may be NULL. Same agent seed, env
+ * seed, config and build: bit-identical parameters. Errors: those of rlc_vec_env_create and of
+ * the env, RLC_ERR_RANGE when the losses become non-finite, RLC_ERR_IO from the logger. */
+RLC_API rlc_status rlc_agent_train(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                                   rlc_train_result *res);
+
+/* Runs `episodes` episodes on a fresh env (episode i reset with seed + i), deterministic
+ * actions unless `stochastic`, and writes each undiscounted return to returns[episodes] (may
+ * be NULL). `gif` (may be NULL) receives every frame of the first episode rendered at
+ * gif_width x gif_height via rlc_env_render (an rlc_gif from rlc/image.h, passed as void * so
+ * this header does not depend on it). Errors: those of the env, RLC_ERR_INVALID. */
+RLC_API rlc_status rlc_agent_evaluate(rlc_agent *a, int episodes, uint64_t seed, int stochastic,
+                                      double *returns, void *gif, int gif_width,
+                                      int gif_height);
+
+/* Writes the agent (parameters, optimizer state, config and env id in the metadata) to one
+ * safetensors file, atomically. Metadata keys: "rlc.algo", "rlc.env", "rlc.env_kwargs",
+ * "rlc.config" (JSON) and "config.<key>" per field. Errors: RLC_ERR_IO, RLC_ERR_NOMEM. */
+RLC_API rlc_status rlc_agent_save(const rlc_agent *a, const char *path);
+/* Recreates an agent saved by rlc_agent_save: the algo, env and config come from the file's
+ * metadata, the parameters and optimizer state from its tensors. `seed` seeds the new agent's
+ * RNG (sampling). Errors: those of rlc_st_load, RLC_ERR_FORMAT for missing or bad metadata,
+ * those of rlc_agent_create and rlc_params_read. */
+RLC_API rlc_status rlc_agent_load(rlc_agent **out, const char *path, uint64_t seed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,67 @@
+/* Internal agent interface: the struct every algorithm fills and the vtable the shared trainer
+ * loop, evaluation and checkpoints (agent.c) call into. */
+#ifndef RLC_ALGO_IMPL_H
+#define RLC_ALGO_IMPL_H
+
+#include "rlc/agent.h"
+#include "rlc/vec_env.h"
+
+/* Up to this many named scalars reported by one update (losses, KL, learning rate...). */
+#define RLC__UPDATE_MAX_STATS 12
+
+typedef struct rlc__update_info {
+    int n;
+    const char *key[RLC__UPDATE_MAX_STATS]; /* static strings */
+    double value[RLC__UPDATE_MAX_STATS];
+} rlc__update_info;
+
+typedef struct rlc__algo rlc__algo;
+
+struct rlc_agent {
+    const rlc__algo *algo;
+    char *env_id, *env_kwargs;
+    rlc_env *env; /* owns the spaces below; also used by evaluation */
+    const rlc_space *obs_space, *action_space;
+    int obs_size;     /* floats per observation */
+    int num_envs;     /* batch of the training loop */
+    int num_threads;  /* vector-env threads */
+    void *cfg;        /* algo->table()->size bytes */
+    uint64_t seed;
+    void *impl;       /* the algorithm's state */
+};
+
+struct rlc__algo {
+    const char *name;
+    const rlc_config_table *(*table)(void);
+    /* Builds impl from a->cfg and the spaces (sets num_envs / num_threads). On failure frees
+     * what it made and leaves impl NULL. */
+    rlc_status (*init)(rlc_agent *a);
+    void (*destroy)(rlc_agent *a);
+    rlc_params *(*params)(rlc_agent *a);
+    /* Public acting, see rlc_agent_act (n already checked). */
+    rlc_status (*act)(rlc_agent *a, const float *obs, int n, void *actions, int deterministic);
+    /* Called once before the trainer loop with the run's length. */
+    void (*begin)(rlc_agent *a, int64_t total_steps);
+    /* Training-time acting: reads v->obs_f32, writes v->actions, remembers what it needs. */
+    rlc_status (*train_act)(rlc_agent *a, rlc_vec_env *v);
+    /* After the step: records rewards and flags; returns 1 when an update is due. */
+    int (*observe)(rlc_agent *a, const rlc_vec_env *v);
+    /* The update (v holds the next observations for bootstrapping). */
+    rlc_status (*update)(rlc_agent *a, const rlc_vec_env *v, rlc__update_info *info);
+    /* Optional (may be NULL): extra checkpoint state besides the parameters (normalisers). */
+    rlc_status (*write_state)(rlc_agent *a, rlc_st_writer *w);
+    rlc_status (*read_state)(rlc_agent *a, const rlc_st_file *f);
+};
+
+extern const rlc__algo rlc__algo_ppo;
+
+/* Generalised advantage estimation over a rollout stored [T][N] (index t * N + i). term/trunc
+ * flag the step that ended an episode; valid = 0 marks a next-step autoreset step (its action
+ * was ignored): its advantage is 0 and its return its value. The next value of step t is
+ * val[t + 1] (last_val[i] for t = T - 1), used unless the episode terminated: on truncation it
+ * is the value of the final observation. The recursion is cut at every episode end. */
+void rlc__gae(int T, int N, double gamma, double lambda, const float *rew, const float *val,
+              const float *last_val, const uint8_t *term, const uint8_t *trunc,
+              const uint8_t *valid, float *adv, float *ret);
+
+#endif

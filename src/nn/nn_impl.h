@@ -1,0 +1,59 @@
+/* Internals shared by the src/nn files: the params layout, all-or-nothing growth, and the
+ * initialiser kernels that work with caller-provided scratch (so constructors can reserve
+ * everything before they modify anything). */
+#ifndef RLC_NN_IMPL_H
+#define RLC_NN_IMPL_H
+
+#include "rlc/nn.h"
+#include "rlc/optim.h"
+
+struct rlc_params {
+    rlc_dtype dtype;
+    int frozen;
+    int n;
+    rlc_param_entry *entries;
+    int64_t count;
+    /* Blocks are 64-byte aligned views into the *_base allocations. */
+    void *data, *grad, *state[RLC_PARAMS_MAX_STATE];
+    void *data_base, *grad_base, *state_base[RLC_PARAMS_MAX_STATE];
+    int nstate;     /* state slots allocated */
+    int state_used; /* slots the current optimizer uses */
+    char state_names[RLC_PARAMS_MAX_STATE][24];
+    char optim_name[16]; /* "" when no optimizer attached */
+    int64_t optim_step;  /* t of the bias corrections */
+};
+
+/* One new entry for rlc__params_add_batch. */
+typedef struct rlc__entry_spec {
+    char name[160];
+    int ndim;
+    int shape[RLC_MAX_DIMS];
+} rlc__entry_spec;
+
+/* Adds n entries at once, all or nothing (p untouched on failure, nothing leaked). The index
+ * of the first is written to *first. */
+rlc_status rlc__params_add_batch(rlc_params *p, int n, const rlc__entry_spec *specs, int *first);
+/* Makes sure state slots 0..nslots-1 exist (zeroed when new), all or nothing. */
+rlc_status rlc__params_ensure_state(rlc_params *p, int nslots);
+
+/* Doubles of scratch the initialiser needs for a fan_out x fan_in matrix (0 unless
+ * orthogonal). */
+size_t rlc__init_scratch(const rlc_init *init, int fan_out, int fan_in);
+/* Checks an initialiser (RLC_ERR_INVALID with a message). for_bias: the bias rules. */
+rlc_status rlc__init_check(const rlc_init *init, int for_bias);
+/* Fills element (r, c) of a fan_out x fan_in matrix at data[r * rs + c * cs] (strides in
+ * elements), so the ensemble's [in, out] slices use the same code. Cannot fail once
+ * rlc__init_check passed and `scratch` holds rlc__init_scratch doubles. */
+void rlc__init_matrix_strided(void *data, rlc_dtype dtype, int fan_out, int fan_in, int64_t rs,
+                              int64_t cs, const rlc_init *init, rlc_rng *rng, double *scratch);
+void rlc__init_bias(void *data, rlc_dtype dtype, int n, int fan_in, const rlc_init *init,
+                    const rlc_init *weight_init, rlc_rng *rng);
+
+/* Validates an MLP spec (shared by mlp.c and ensemble.c). */
+rlc_status rlc__mlp_spec_check(const rlc_mlp_spec *s, const char *who);
+/* Records the activation of a spec. */
+rlc_tensor *rlc__spec_act(rlc_graph *g, rlc_tensor *x, rlc_act act, double param);
+/* "<prefix>.<rest>" or "<rest>" into buf; RLC_ERR_INVALID when it does not fit. */
+rlc_status rlc__join_name(char *buf, size_t cap, const char *prefix, const char *rest);
+
+#endif
