@@ -120,6 +120,13 @@ valgrind: $(BUILD)/test_runner $(BUILD)/rlc
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	  $(BUILD)/test_runner $(T)
 
+# The README's main job: train PPO on CartPole-v1, evaluate it, render an episode.
+DEMO_DIR ?= runs/demo
+demo: $(BUILD)/rlc
+	$(BUILD)/rlc train --env CartPole-v1 --algo ppo --steps 60000 --seed 1 --out $(DEMO_DIR) --force
+	$(BUILD)/rlc eval --checkpoint $(DEMO_DIR)/final.safetensors --episodes 10 --gif $(DEMO_DIR)/cartpole.gif
+	@echo "run folder: $(DEMO_DIR) (config.json, progress.csv, TensorBoard events, final.safetensors, cartpole.gif)"
+
 bench:
 	$(MAKE) MODE=bench BUILD=build/bench bench-run
 
@@ -144,6 +151,6 @@ clean:
 format:
 	clang-format -i $$(find src include tests bench examples -name '*.[ch]')
 
-.PHONY: all test test-asan valgrind bench bench-run install clean format
+.PHONY: all demo test test-asan valgrind bench bench-run install clean format
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

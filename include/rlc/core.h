@@ -86,6 +86,13 @@ RLC_API void rlc_set_blas_threads(int n);
 /* 1 if matrix products go to CBLAS (OpenBLAS), 0 if the portable kernel is used. */
 RLC_API int rlc_have_blas(void);
 
+/* Finds the data file `rel` (e.g. "mujoco/hopper.xml", "defaults/ppo.json") and writes its
+ * path to out[cap]. Search order: $RLC_DATA_DIR, the installed share folder of the build
+ * ($(PREFIX)/share/rlc), ./data, the data/ folder of the source tree the library was built
+ * from, /usr/local/share/rlc, /usr/share/rlc. RLC_ERR_NOT_FOUND (message lists every path
+ * tried) if none holds it. */
+RLC_API rlc_status rlc_data_find(const char *rel, char *out, size_t cap);
+
 /* Monotonic wall clock in seconds. */
 RLC_API double rlc_time_now(void);
 

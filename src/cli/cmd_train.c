@@ -119,13 +119,13 @@ int rlc_cli_train(int argc, char **argv) {
     if (!cfg) return 1;
     rlc_config_defaults(t, cfg);
     int rc = 0;
-    /* Tuned per-env defaults: $RLC_DATA_DIR (default "data") /defaults/<algo>.json, when
+    /* Tuned per-env defaults: defaults/<algo>.json in rlc's data folders (rlc_data_find), when
      * present; --set overrides them. */
-    char dpath[1024];
-    const char *ddir = getenv("RLC_DATA_DIR");
-    snprintf(dpath, sizeof dpath, "%s/defaults/%s.json", ddir && *ddir ? ddir : "data", algo);
+    char dpath[4096], rel[256];
+    snprintf(rel, sizeof rel, "defaults/%s.json", algo);
     int applied = 0;
-    if (access(dpath, R_OK) == 0 && rlc_config_apply_env_defaults(t, cfg, dpath, env, &applied)) {
+    if (rlc_data_find(rel, dpath, sizeof dpath) == RLC_OK &&
+        rlc_config_apply_env_defaults(t, cfg, dpath, env, &applied)) {
         fprintf(stderr, "rlc train: %s\n", rlc_last_error());
         rc = 2;
     }

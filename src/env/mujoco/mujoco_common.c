@@ -33,42 +33,13 @@ rlc_status rlc__mj_find_xml(const char *override, const char *file, char *out, s
             return rlc_error(RLC_ERR_INVALID, "MuJoCo model path too long: %s", override);
         return RLC_OK;
     }
-    const char *dirs[6];
-    int n = 0;
-    const char *env = getenv("RLC_DATA_DIR");
-    if (env && *env) dirs[n++] = env;
-#ifdef RLC_DATA_DIR
-    dirs[n++] = RLC_DATA_DIR;
-#endif
-    dirs[n++] = "data";
-#ifdef RLC_SOURCE_DATA_DIR
-    dirs[n++] = RLC_SOURCE_DATA_DIR; /* the source tree this library was built from */
-#endif
-    dirs[n++] = "/usr/local/share/rlc";
-    dirs[n++] = "/usr/share/rlc";
-    char tried[2048];
-    size_t len = 0;
-    tried[0] = 0;
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        int dup = 0;
-        for (int j = 0; j < i; j++)
-            dup |= !strcmp(dirs[i], dirs[j]);
-        if (dup) continue;
-        if ((size_t)snprintf(path, sizeof path, "%s/mujoco/%s", dirs[i], file) >= sizeof path)
-            continue;
-        if (readable(path)) {
-            if ((size_t)snprintf(out, cap, "%s", path) >= cap)
-                return rlc_error(RLC_ERR_INVALID, "MuJoCo model path too long: %s", path);
-            return RLC_OK;
-        }
-        int k = snprintf(tried + len, sizeof tried - len, "%s%s", len ? ", " : "", path);
-        if (k > 0 && (size_t)k < sizeof tried - len) len += (size_t)k;
-    }
-    return rlc_error(RLC_ERR_NOT_FOUND,
-                     "MuJoCo model file '%s' not found; tried %s (set RLC_DATA_DIR to the "
-                     "directory that holds mujoco/%s)",
-                     file, tried, file);
+    char rel[512];
+    if ((size_t)snprintf(rel, sizeof rel, "mujoco/%s", file) >= sizeof rel)
+        return rlc_error(RLC_ERR_INVALID, "MuJoCo model name too long: %s", file);
+    if (rlc_data_find(rel, out, cap) != RLC_OK)
+        return rlc_error(RLC_ERR_NOT_FOUND, "MuJoCo model file '%s' not found: %s", file,
+                         rlc_last_error());
+    return RLC_OK;
 }
 
 rlc_status rlc__mj_set_xml(void *self, const char *path) {
