@@ -9,6 +9,7 @@
 
 #include "env/classic/classic_impl.h"
 #include "env/env_impl.h"
+#include "env/grid/grid_impl.h"
 #include "env/mujoco/mujoco_impl.h"
 
 typedef struct entry {
@@ -28,6 +29,20 @@ static const entry ENTRIES[] = {
     {"Pendulum-v1", &rlc__pendulum_def, 200, NAN, NULL},
     {"Acrobot-v1", &rlc__acrobot_def, 500, -100.0, NULL},
     {"CartPoleSwingUp-v0", &rlc__cartpole_swingup_def, 500, NAN, NULL},
+    /* Grid worlds (src/env/grid/, docs/grid.md): MiniGrid-like rooms, mazes, Montezuma-like
+     * rooms, factored switches, noisy-TV and dark rooms. MiniGrid-like time limits equal the
+     * envs' default reward horizons (MiniGrid's max_steps) for the registered sizes. */
+    {"GridEmpty-5x5-v0", &rlc__grid_empty_def, 100, NAN, "size=5"},
+    {"GridEmpty-8x8-v0", &rlc__grid_empty_def, 256, NAN, NULL},
+    {"GridEmpty-16x16-v0", &rlc__grid_empty_def, 1024, NAN, "size=16"},
+    {"GridDoorKey-5x5-v0", &rlc__grid_doorkey_def, 250, NAN, "size=5"},
+    {"GridDoorKey-8x8-v0", &rlc__grid_doorkey_def, 640, NAN, NULL},
+    {"GridDoorKey-16x16-v0", &rlc__grid_doorkey_def, 2560, NAN, "size=16"},
+    {"GridMaze-v0", &rlc__grid_maze_def, 900, NAN, NULL},
+    {"KeyDoorRooms-v0", &rlc__keydoor_rooms_def, 400, NAN, NULL},
+    {"Switches-v0", &rlc__switches_def, 100, NAN, NULL},
+    {"NoisyTV-v0", &rlc__noisy_tv_def, 484, NAN, NULL},
+    {"DarkRoom-v0", &rlc__dark_room_def, 484, NAN, NULL},
 #ifdef RLC_HAVE_MUJOCO /* MuJoCo (Gymnasium v4/v5 on libmujoco; src/env/mujoco/) */
     {"HalfCheetah-v4", &rlc__half_cheetah_v4_def, 1000, 4800.0, NULL},
     {"HalfCheetah-v5", &rlc__half_cheetah_v5_def, 1000, 4800.0, NULL},
