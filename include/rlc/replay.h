@@ -50,12 +50,21 @@ RLC_API rlc_status rlc_replay_add(rlc_replay *r, const float *obs, const float *
 /* Transitions currently stored. */
 RLC_API int64_t rlc_replay_size(const rlc_replay *r);
 /* Samples `batch` transitions (uniform, or proportional to priority^alpha with importance
- * weights (N P(i))^-beta normalised by their max). RLC_ERR_STATE if the buffer is empty. */
+ * weights (N P(i))^-beta normalised by their max over the batch; stratified: draw j falls in
+ * the j-th of `batch` equal slices of the total priority). weight and index may be NULL.
+ * RLC_ERR_STATE if the buffer is empty, RLC_ERR_INVALID for batch < 1 or NULL buffers. */
 RLC_API rlc_status rlc_replay_sample(rlc_replay *r, rlc_rng *rng, int batch, double beta,
                                      rlc_replay_batch *out);
-/* Sets the priorities of sampled slots from TD errors: p = |td| + eps (prioritized only). */
+/* Sets the priorities of sampled slots from TD errors: p = |td| + eps (prioritized only;
+ * a no-op for uniform buffers). Slots outside the stored range are ignored. */
 RLC_API void rlc_replay_update(rlc_replay *r, const int64_t *index, const float *td_error,
                                int batch);
+/* The sampling weight p^alpha of `slot` (prioritized), 1 for a stored slot of a uniform
+ * buffer, 0 for a slot not stored yet or out of range. For tests and diagnostics. */
+RLC_API double rlc_replay_priority(const rlc_replay *r, int64_t slot);
+/* Empties the buffer and the pending n-step queues (a new run with fresh env streams);
+ * priorities restart at max priority 1. Allocates nothing. */
+RLC_API void rlc_replay_clear(rlc_replay *r);
 
 #ifdef __cplusplus
 }
