@@ -1,0 +1,72 @@
+/* Internals of the experiment files (src/experiments/): the shared report writer every
+ * reproduction uses for its table (IQM, 95% stratified-bootstrap CI), results.csv, figures with
+ * confidence bands, summary.md and the final claim line. */
+#ifndef RLC_EXP_IMPL_H
+#define RLC_EXP_IMPL_H
+
+#include <stdio.h>
+
+#include "rlc/experiment.h"
+
+/* One running report. Begin, record rows/figures/notes, end. */
+typedef struct rlc__exp {
+    const rlc_experiment *e;
+    const rlc_experiment_options *o;
+    rlc_experiment_result *res;
+    int seeds; /* seeds to run (options or the experiment's default) */
+    double t0; /* start time */
+    FILE *csv; /* results.csv, NULL without out_dir */
+    char *md;  /* summary.md body being built */
+    size_t md_len, md_cap;
+    int table_open; /* a markdown table header was written */
+    rlc_status err; /* first error (sticky) */
+} rlc__exp;
+
+/* Starts a report: picks the seed count (o->seeds, else quick_seeds or full_seeds), creates
+ * o->out_dir and results.csv (columns method,seed,metric,value) and prints the header. */
+rlc_status rlc__exp_begin(rlc__exp *x, const rlc_experiment *e, const rlc_experiment_options *o,
+                          rlc_experiment_result *res, int full_seeds, int quick_seeds);
+
+/* Appends one results.csv row. */
+void rlc__exp_record(rlc__exp *x, const char *method, int seed, const char *metric, double value);
+
+/* Starts a table with the metric's description (a new header each call). */
+void rlc__exp_table(rlc__exp *x, const char *metric);
+
+/* One table row: IQM and 95% CI (stratified bootstrap, 2000 replicates) of scores[n]; the
+ * estimate goes to *ci when not NULL. Also records each score in results.csv under `metric`. */
+void rlc__exp_row(rlc__exp *x, const char *method, const char *metric, const double *scores, int n,
+                  rlc_stats_ci *ci);
+
+/* A figure of curves: for each of nm methods, values[m][seed][pt] (contiguous, nm * seeds *
+ * npts) at the abscissae xs[npts]; the plot shows the IQM over seeds with a 95% bootstrap
+ * band (500 replicates per point). Writes <file>.svg and <file>.csv (method,x,iqm,lo,hi) and
+ * links the figure in summary.md. */
+void rlc__exp_curves(rlc__exp *x, const char *file, const char *title, const char *xlabel,
+                     const char *ylabel, int logx, int logy, int nm, const char *const *labels,
+                     const double *xs, int npts, const double *values);
+
+/* Appends a line of text to summary.md (and to the log when `echo`). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void rlc__exp_note(rlc__exp *x, int echo, const char *fmt, ...);
+
+/* Finishes: the claim line (log and summary), summary.md, results.csv; fills res. Returns the
+ * first error met during the report. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+rlc_status
+rlc__exp_end(rlc__exp *x, int claim_held, const char *reason_fmt, ...);
+
+/* Releases a report abandoned on error (closes files). */
+void rlc__exp_abort(rlc__exp *x);
+
+/* The experiments (one file each). */
+rlc_status rlc__exp_conservative_exploration(const rlc_experiment_options *o,
+                                             rlc_experiment_result *res);
+rlc_status rlc__exp_demo_regularized(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_iwocs(const rlc_experiment_options *o, rlc_experiment_result *res);
+
+#endif
