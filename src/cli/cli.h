@@ -15,5 +15,6 @@ int rlc_cli_env(int argc, char **argv);
 int rlc__cli_env_render(int argc, char **argv); /* `rlc env render` (cmd_env_render.c) */
 int rlc_cli_train(int argc, char **argv); /* cmd_train.c */
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
+int rlc_cli_experiment(int argc, char **argv); /* cmd_experiment.c */
 
 #endif

@@ -11,6 +11,8 @@ static const rlc_cli_command COMMANDS[] = {
     {"env", "environment tools: rlc env replay --env ID --actions FILE ...", rlc_cli_env},
     {"train", "train an agent: rlc train --env ID --algo ppo [--steps N] ...", rlc_cli_train},
     {"eval", "evaluate a saved agent: rlc eval --checkpoint FILE [--episodes N]", rlc_cli_eval},
+    {"experiment", "paper reproductions: rlc experiment --list | NAME [--quick] [--seeds N]",
+     rlc_cli_experiment},
 };
 
 static void usage(FILE *f) {
