@@ -9,9 +9,20 @@
 #include "rlc/env.h"
 
 #define NACT 4096 /* pre-generated actions, cycled */
-#define ROUNDS 3  /* best of */
+#define ROUNDS 5  /* median of */
 
 static double g_sink; /* keeps the loops' results alive */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n values (sorts them). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 /* Steps per second of `id` through the API over about `seconds`. */
 static double bench_api(const char *id, double seconds) {
@@ -29,7 +40,7 @@ static double bench_api(const char *id, double seconds) {
         rlc_space_sample(as, &r, acts + (size_t)i * abytes);
     float obs[64];
     rlc_step_result res;
-    double best = 0;
+    double rates[ROUNDS];
     rlc_env_reset(env, 0, obs);
     for (int round = 0; round < ROUNDS; round++) {
         long n = 0, chunk = 1 << 20;
@@ -43,11 +54,11 @@ static double bench_api(const char *id, double seconds) {
             t = rlc_time_now() - t0;
         } while (t < seconds / ROUNDS);
         g_sink += obs[0];
-        if (n / t > best) best = n / t;
+        rates[round] = n / t;
     }
     free(acts);
     rlc_env_destroy(env);
-    return best;
+    return median(rates, ROUNDS);
 }
 
 /* The bare loop: CartPole-v1's equations and time limit inline, obs written as float32. */
@@ -64,7 +75,7 @@ static double bench_bare_cartpole(double seconds) {
     double x = rlc_rng_uniform(&r, -0.05, 0.05), xd = rlc_rng_uniform(&r, -0.05, 0.05);
     double th = rlc_rng_uniform(&r, -0.05, 0.05), thd = rlc_rng_uniform(&r, -0.05, 0.05);
     float obs[4];
-    double best = 0, ret = 0;
+    double rates[ROUNDS], ret = 0;
     long steps = 0;
     for (int round = 0; round < ROUNDS; round++) {
         long n = 0, chunk = 1 << 20;
@@ -100,9 +111,9 @@ static double bench_bare_cartpole(double seconds) {
             t = rlc_time_now() - t0;
         } while (t < seconds / ROUNDS);
         g_sink += obs[0] + ret;
-        if (n / t > best) best = n / t;
+        rates[round] = n / t;
     }
-    return best;
+    return median(rates, ROUNDS);
 }
 
 /* The bare loop: Pendulum-v1's equations (libm pow as Gymnasium) and time limit inline. */
@@ -115,7 +126,7 @@ static double bench_bare_pendulum(double seconds) {
     rlc_rng_seed(&r, 0);
     double th = rlc_rng_uniform(&r, -M_PI, M_PI), thdot = rlc_rng_uniform(&r, -1, 1);
     float obs[3];
-    double best = 0, ret = 0;
+    double rates[ROUNDS], ret = 0;
     long steps = 0;
     for (int round = 0; round < ROUNDS; round++) {
         long n = 0, chunk = 1 << 20;
@@ -148,14 +159,14 @@ static double bench_bare_pendulum(double seconds) {
             t = rlc_time_now() - t0;
         } while (t < seconds / ROUNDS);
         g_sink += obs[0] + ret;
-        if (n / t > best) best = n / t;
+        rates[round] = n / t;
     }
-    return best;
+    return median(rates, ROUNDS);
 }
 
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 1.5;
-    printf("env step throughput, one thread, random actions, best of %d (M steps/s)\n\n", ROUNDS);
+    printf("env step throughput, one thread, random actions, median of %d runs (M steps/s)\n\n", ROUNDS);
     printf("%-26s %10s %10s %8s\n", "env", "API", "bare C", "API/bare");
     for (int i = 0; i < rlc_env_registry_count(); i++) {
         const char *id = rlc_env_registry_get(i)->id;
