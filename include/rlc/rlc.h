@@ -15,5 +15,12 @@
 #include "rlc/nn.h"
 #include "rlc/optim.h"
 #include "rlc/agent.h"
+#include "rlc/goexplore.h"
+#include "rlc/tabular.h"
+#include "rlc/experiment.h"
+#include "rlc/sac.h"
+#include "rlc/td3.h"
+#include "rlc/dqn.h"
+#include "rlc/replay.h"
 
 #endif

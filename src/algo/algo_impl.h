@@ -4,6 +4,7 @@
 #define RLC_ALGO_IMPL_H
 
 #include "rlc/agent.h"
+#include "rlc/safetensors.h"
 #include "rlc/vec_env.h"
 
 /* Up to this many named scalars reported by one update (losses, KL, learning rate...). */
@@ -51,9 +52,17 @@ struct rlc__algo {
     /* Optional (may be NULL): extra checkpoint state besides the parameters (normalisers). */
     rlc_status (*write_state)(rlc_agent *a, rlc_st_writer *w);
     rlc_status (*read_state)(rlc_agent *a, const rlc_st_file *f);
+    /* Optional (may be NULL: the algorithm cannot resume a run): the state of a run in
+     * progress beyond write_state (RNG streams, schedule counters, replay...), written at an
+     * update boundary into a resumable checkpoint and read back after begin() so that the
+     * continued run is bit-identical to an uninterrupted one. Names start with the algo's. */
+    rlc_status (*write_train_state)(rlc_agent *a, rlc_st_writer *w);
+    rlc_status (*read_train_state)(rlc_agent *a, const rlc_st_file *f);
 };
 
 extern const rlc__algo rlc__algo_ppo;
+extern const rlc__algo rlc__algo_sac, rlc__algo_td3;
+extern const rlc__algo rlc__algo_dqn;
 
 /* Generalised advantage estimation over a rollout stored [T][N] (index t * N + i). term/trunc
  * flag the step that ended an episode; valid = 0 marks a next-step autoreset step (its action

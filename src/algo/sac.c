@@ -1,0 +1,532 @@
+/* Soft Actor-Critic (Haarnoja et al. 2018) for Box actions: twin Q critics with Polyak targets,
+ * a reparameterised tanh-Gaussian actor, automatic entropy tuning and an update-to-data ratio. */
+#include <math.h>
+#include <string.h>
+
+#include "algo/algo_impl.h"
+#include "rlc/optim.h"
+#include "rlc/replay.h"
+#include "rlc/sac.h"
+
+RLC_CONFIG_TABLE(rlc_sac_config_table, rlc_sac_config, RLC_SAC_FIELDS)
+
+/* A forward-only acting graph: actor outputs [n, 2A] (means, then raw log stds). */
+typedef struct act_graph {
+    rlc_graph *g;
+    rlc_tensor *obs, *out;
+    int n;
+} act_graph;
+
+typedef struct sac {
+    rlc_sac_config c;
+    int A, D, N, B;
+    float *scale, *bias; /* [A]: env action = scale * a + bias, a in [-1, 1] */
+    double target_entropy;
+    rlc_params *pa, *pq, *pq_t, *pal; /* actor, critics, target critics, log_alpha */
+    rlc_mlp *actor, *q1, *q2;
+    rlc_optim *oa, *oq, *oal;
+    rlc_replay *rb;
+    rlc_rng rng_act, rng_replay, rng_noise;
+    act_graph ag[2]; /* [0]: batch N, [1]: batch 1 */
+
+    /* critic graph (batch B): inputs filled by the replay sampler */
+    rlc_graph *gq;
+    rlc_tensor *q_obs, *q_act, *q_rew, *q_next, *q_disc, *q_noise, *q_alpha, *q_loss, *q_q1;
+    /* actor graph (batch B) */
+    rlc_graph *gp;
+    rlc_tensor *p_obs, *p_noise, *p_alpha, *p_loss, *p_logp;
+
+    rlc_replay_batch batch;
+    float *w;
+    int64_t *idx;
+    /* the step in flight: [N * D] observations, [N * A] actions in [-1, 1] */
+    float *obs_prev, *act_prev, *next_obs, *rew;
+    uint8_t *valid;
+    int64_t env_steps, grad_steps;
+    double credit;
+} sac;
+
+static sac *S(rlc_agent *a) {
+    return (sac *)a->impl;
+}
+
+/* Records SAC's policy head on actor outputs out [B, 2A]: log_std = lo + (hi - lo) (tanh(raw) +
+ * 1) / 2 (CleanRL's squashing of the raw log std), u = mean + exp(log_std) noise, action =
+ * tanh(u) and its log-probability [B] with the tanh correction. Non-static for the tests. */
+rlc_status rlc__sac_policy_head(rlc_graph *g, rlc_tensor *out, rlc_tensor *noise, double lo,
+                                double hi, rlc_tensor **action, rlc_tensor **logp);
+rlc_status rlc__sac_policy_head(rlc_graph *g, rlc_tensor *out, rlc_tensor *noise, double lo,
+                                double hi, rlc_tensor **action, rlc_tensor **logp) {
+    if (!out || out->ndim != 2) return rlc_graph_status(g) ? rlc_graph_status(g) : RLC_ERR_INVALID;
+    int A = out->shape[1] / 2;
+    rlc_tensor *mean = rlc_slice(g, out, 1, 0, A);
+    rlc_tensor *raw = rlc_slice(g, out, 1, A, A);
+    rlc_tensor *ls = rlc_add_scalar(
+        g, rlc_mul_scalar(g, rlc_add_scalar(g, rlc_tanh(g, raw), 1.0), 0.5 * (hi - lo)), lo);
+    return rlc_tanh_gaussian_rsample(g, mean, ls, noise, action, logp);
+}
+
+static void sac_destroy(rlc_agent *a) {
+    sac *s = S(a);
+    if (!s) return;
+    for (int k = 0; k < 2; k++)
+        rlc_graph_destroy(s->ag[k].g);
+    rlc_graph_destroy(s->gq);
+    rlc_graph_destroy(s->gp);
+    rlc_optim_destroy(s->oa);
+    rlc_optim_destroy(s->oq);
+    rlc_optim_destroy(s->oal);
+    rlc_mlp_destroy(s->actor);
+    rlc_mlp_destroy(s->q1);
+    rlc_mlp_destroy(s->q2);
+    rlc_params_destroy(s->pa);
+    rlc_params_destroy(s->pq);
+    rlc_params_destroy(s->pq_t);
+    rlc_params_destroy(s->pal);
+    rlc_replay_destroy(s->rb);
+    void *bufs[] = {s->scale,    s->bias,     s->w,   s->idx,  s->obs_prev,
+                    s->act_prev, s->next_obs, s->rew, s->valid};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        rlc_free(bufs[i]);
+    rlc_free(s);
+    a->impl = NULL;
+}
+
+static rlc_params *sac_params(rlc_agent *a) {
+    return S(a)->pa;
+}
+
+static double log_alpha(sac *s) {
+    return ((const float *)rlc_params_data(s->pal))[0];
+}
+
+/* Twin critics on concat(obs, act) with params p (the critics' own or the targets). */
+static rlc_tensor *min_q(rlc_graph *g, sac *s, rlc_params *p, rlc_tensor *obs, rlc_tensor *act,
+                         rlc_tensor **q1, rlc_tensor **q2) {
+    rlc_tensor *x = rlc_concat(g, (rlc_tensor *[]){obs, act}, 2, 1);
+    rlc_tensor *a1 = rlc_mlp_forward_params(g, s->q1, p, x);
+    rlc_tensor *a2 = rlc_mlp_forward_params(g, s->q2, p, x);
+    if (q1) *q1 = a1;
+    if (q2) *q2 = a2;
+    return rlc_minimum(g, a1, a2);
+}
+
+/* Records MLP m (hidden activation act, LayerNorm when ln) on x viewing p's values without
+ * gradients: the same ops as rlc_mlp_forward_params, but the actor loss only needs d/d(action)
+ * through the critics, so their weight gradients are not computed. */
+static rlc_tensor *frozen_mlp(rlc_graph *g, const rlc_mlp *m, rlc_params *p, const char *name,
+                              int ln, rlc_act act, rlc_tensor *x) {
+    float *d = rlc_params_data(p);
+    int L = rlc_mlp_num_layers(m);
+    rlc_tensor *h = x;
+    for (int i = 0; i < L && h; i++) {
+        const rlc_linear *l = rlc_mlp_layer(m, i);
+        const rlc_param_entry *e = rlc_params_entry(p, l->weight);
+        h = rlc_matmul(g, h, rlc_param(g, d + e->offset, NULL, e->ndim, e->shape), 0, 1);
+        if (l->bias >= 0) {
+            e = rlc_params_entry(p, l->bias);
+            h = rlc_add(g, h, rlc_param(g, d + e->offset, NULL, e->ndim, e->shape));
+        }
+        if (i == L - 1) break;
+        if (ln) {
+            char nw[96], nb[96];
+            snprintf(nw, sizeof nw, "%s.ln%d.weight", name, i);
+            snprintf(nb, sizeof nb, "%s.ln%d.bias", name, i);
+            int iw = rlc_params_find(p, nw), ib = rlc_params_find(p, nb);
+            if (iw < 0 || ib < 0) return NULL; /* cannot happen: the MLP made them */
+            const rlc_param_entry *ew = rlc_params_entry(p, iw), *eb = rlc_params_entry(p, ib);
+            h = rlc_layer_norm(g, h, rlc_param(g, d + ew->offset, NULL, ew->ndim, ew->shape),
+                               rlc_param(g, d + eb->offset, NULL, eb->ndim, eb->shape), 1e-5);
+        }
+        h = rlc_activation(g, h, act, 0);
+    }
+    return h;
+}
+
+static rlc_status build_graphs(rlc_agent *a) {
+    sac *s = S(a);
+    const int B = s->B, D = s->D, A = s->A;
+    const double lo = s->c.log_std_min, hi = s->c.log_std_max;
+    rlc_status st = RLC_OK;
+    for (int k = 0; k < 2 && !st; k++) {
+        act_graph *ag = &s->ag[k];
+        ag->n = k ? 1 : s->N;
+        if (!(ag->g = rlc_graph_create(RLC_F32, RLC_GRAPH_NO_GRAD))) return RLC_ERR_NOMEM;
+        ag->obs = rlc_input(ag->g, 2, (int[]){ag->n, D});
+        ag->out = rlc_mlp_forward(ag->g, s->actor, ag->obs);
+        st = rlc_graph_status(ag->g);
+    }
+    if (st) return st;
+
+    /* critic loss: (Q_i(s, a) - y)^2, y = r + disc (min_i Qt_i(s', a') - alpha log pi(a'|s')) */
+    rlc_graph *g = s->gq = rlc_graph_create(RLC_F32, 0);
+    if (!g) return RLC_ERR_NOMEM;
+    s->q_obs = rlc_input(g, 2, (int[]){B, D});
+    s->q_act = rlc_input(g, 2, (int[]){B, A});
+    s->q_rew = rlc_input(g, 2, (int[]){B, 1});
+    s->q_next = rlc_input(g, 2, (int[]){B, D});
+    s->q_disc = rlc_input(g, 2, (int[]){B, 1});
+    s->q_noise = rlc_input(g, 2, (int[]){B, A});
+    s->q_alpha = rlc_input(g, 1, (int[]){1});
+    rlc_tensor *an = NULL, *lpn = NULL;
+    rlc__sac_policy_head(g, rlc_mlp_forward(g, s->actor, s->q_next), s->q_noise, lo, hi, &an, &lpn);
+    rlc_tensor *qn = min_q(g, s, s->pq_t, s->q_next, an, NULL, NULL);
+    rlc_tensor *soft =
+        rlc_sub(g, qn, rlc_mul(g, s->q_alpha, rlc_reshape(g, lpn, 2, (int[]){B, 1})));
+    rlc_tensor *y = rlc_stop_gradient(g, rlc_add(g, s->q_rew, rlc_mul(g, s->q_disc, soft)));
+    rlc_tensor *q2 = NULL;
+    min_q(g, s, s->pq, s->q_obs, s->q_act, &s->q_q1, &q2);
+    s->q_loss = rlc_add(g, rlc_mse(g, s->q_q1, y), rlc_mse(g, q2, y));
+    if ((st = rlc_graph_status(g))) return st;
+
+    /* actor loss: mean(alpha log pi(a|s) - min_i Q_i(s, a)), a reparameterised */
+    g = s->gp = rlc_graph_create(RLC_F32, 0);
+    if (!g) return RLC_ERR_NOMEM;
+    s->p_obs = rlc_input(g, 2, (int[]){B, D});
+    s->p_noise = rlc_input(g, 2, (int[]){B, A});
+    s->p_alpha = rlc_input(g, 1, (int[]){1});
+    rlc_tensor *ap = NULL;
+    rlc__sac_policy_head(g, rlc_mlp_forward(g, s->actor, s->p_obs), s->p_noise, lo, hi, &ap,
+                         &s->p_logp);
+    rlc_tensor *xp = rlc_concat(g, (rlc_tensor *[]){s->p_obs, ap}, 2, 1);
+    const int ln = (int)s->c.critic_layer_norm;
+    const rlc_act act = s->c.activation == 0 ? RLC_ACT_RELU : RLC_ACT_TANH;
+    rlc_tensor *qp = rlc_minimum(g, frozen_mlp(g, s->q1, s->pq, "q1", ln, act, xp),
+                                 frozen_mlp(g, s->q2, s->pq, "q2", ln, act, xp));
+    rlc_tensor *lp2 = rlc_reshape(g, s->p_logp, 2, (int[]){B, 1});
+    s->p_loss = rlc_mean_all(g, rlc_sub(g, rlc_mul(g, s->p_alpha, lp2), qp));
+    return rlc_graph_status(g);
+}
+
+static rlc_status make_mlp(rlc_agent *a, rlc_params *p, const char *name, int in, int out, int ln,
+                           rlc_rng *rng, rlc_mlp **m) {
+    const rlc_sac_config *c = &S(a)->c;
+    int sizes[RLC_MLP_MAX_SIZES], ns = 0;
+    sizes[ns++] = in;
+    for (int i = 0; i < c->layers; i++)
+        sizes[ns++] = (int)c->hidden;
+    sizes[ns++] = out;
+    /* PyTorch-default init, as CleanRL and SB3 */
+    rlc_mlp_spec spec = {.sizes = sizes,
+                         .nsizes = ns,
+                         .act = c->activation == 0 ? RLC_ACT_RELU : RLC_ACT_TANH,
+                         .out_act = RLC_ACT_NONE,
+                         .layer_norm = ln ? RLC_LN_AFFINE : RLC_LN_NONE};
+    *m = rlc_mlp_create(p, name, &spec, rng);
+    return *m ? RLC_OK : RLC_ERR_NOMEM;
+}
+
+static rlc_status sac_init(rlc_agent *a) {
+    const rlc_sac_config *c = a->cfg;
+    const rlc_space *as = a->action_space;
+    if (as->kind != RLC_SPACE_BOX) {
+        char what[64];
+        if (as->kind == RLC_SPACE_DISCRETE)
+            snprintf(what, sizeof what, "Discrete(%lld)", (long long)as->n);
+        else
+            snprintf(what, sizeof what, "a MultiDiscrete action space");
+        return rlc_error(RLC_ERR_UNSUPPORTED, "sac needs a Box action space; %s has %s", a->env_id,
+                         what);
+    }
+    if (as->dtype != RLC_SPACE_FLOAT32)
+        return rlc_error(RLC_ERR_UNSUPPORTED, "sac: %s: Box actions must be float32", a->env_id);
+    for (int64_t j = 0; j < as->size; j++)
+        if (!isfinite(as->low[j]) || !isfinite(as->high[j]) || as->low[j] >= as->high[j])
+            return rlc_error(RLC_ERR_UNSUPPORTED,
+                             "sac needs a bounded Box action space; %s has action %lld in "
+                             "[%g, %g]",
+                             a->env_id, (long long)j, as->low[j], as->high[j]);
+    if (a->obs_space->kind != RLC_SPACE_BOX)
+        return rlc_error(RLC_ERR_UNSUPPORTED, "sac: observation space must be a Box");
+    if (c->num_threads > c->num_envs)
+        return rlc_error(RLC_ERR_INVALID, "sac: num_threads (%lld) exceeds num_envs (%lld)",
+                         (long long)c->num_threads, (long long)c->num_envs);
+    if (c->autotune && !(c->alpha > 0))
+        return rlc_error(RLC_ERR_INVALID, "sac: autotune needs an initial alpha > 0");
+    if (c->log_std_min >= c->log_std_max)
+        return rlc_error(RLC_ERR_INVALID, "sac: log_std_min must be below log_std_max");
+    sac *s = rlc_calloc(1, sizeof *s);
+    if (!s) return RLC_ERR_NOMEM;
+    a->impl = s;
+    s->c = *c;
+    s->A = (int)as->size;
+    s->D = a->obs_size;
+    s->N = (int)c->num_envs;
+    s->B = (int)c->batch_size;
+    s->target_entropy = -c->target_entropy_scale * s->A;
+    a->num_envs = s->N;
+    a->num_threads = (int)c->num_threads;
+
+    rlc_rng init_rng;
+    rlc_rng_seed_stream(&init_rng, a->seed, 0);
+    rlc_rng_seed_stream(&s->rng_act, a->seed, 1);
+    rlc_rng_seed_stream(&s->rng_replay, a->seed, 2);
+    rlc_rng_seed_stream(&s->rng_noise, a->seed, 3);
+
+    rlc_status st = RLC_OK;
+    const int A = s->A, D = s->D, N = s->N, B = s->B;
+    s->pa = rlc_params_create(RLC_F32);
+    s->pq = rlc_params_create(RLC_F32);
+    s->pal = rlc_params_create(RLC_F32);
+    if (!s->pa || !s->pq || !s->pal) st = RLC_ERR_NOMEM;
+    if (!st) st = make_mlp(a, s->pa, "actor", D, 2 * A, 0, &init_rng, &s->actor);
+    if (!st) st = make_mlp(a, s->pq, "q1", D + A, 1, (int)c->critic_layer_norm, &init_rng, &s->q1);
+    if (!st) st = make_mlp(a, s->pq, "q2", D + A, 1, (int)c->critic_layer_norm, &init_rng, &s->q2);
+    if (!st) st = rlc_params_add(s->pal, "log_alpha", 1, (int[]){1}, NULL);
+    if (!st) {
+        float *la = rlc_params_data(s->pal);
+        la[0] = c->alpha > 0 ? (float)log(c->alpha) : -INFINITY;
+        if (!(s->pq_t = rlc_params_clone(s->pq))) st = RLC_ERR_NOMEM;
+    }
+    if (!st) {
+        rlc_optim_config oc = rlc_optim_defaults(RLC_OPTIM_ADAM);
+        oc.lr = c->policy_lr;
+        s->oa = rlc_optim_create(s->pa, &oc);
+        oc.lr = c->q_lr;
+        s->oq = rlc_optim_create(s->pq, &oc);
+        oc.lr = c->alpha_lr;
+        s->oal = rlc_optim_create(s->pal, &oc);
+        if (!s->oa || !s->oq || !s->oal) st = RLC_ERR_NOMEM;
+    }
+    if (!st) st = build_graphs(a);
+    if (!st) {
+        rlc_replay_config rc = {.capacity = c->buffer_size,
+                                .obs_dim = D,
+                                .act_dim = A,
+                                .num_envs = N,
+                                .n_step = 1,
+                                .gamma = c->gamma};
+        if (!(s->rb = rlc_replay_create(&rc))) st = RLC_ERR_NOMEM;
+    }
+    if (!st) {
+        s->scale = rlc_malloc(sizeof(float) * (size_t)A);
+        s->bias = rlc_malloc(sizeof(float) * (size_t)A);
+        s->w = rlc_malloc(sizeof(float) * (size_t)B);
+        s->idx = rlc_malloc(sizeof(int64_t) * (size_t)B);
+        s->obs_prev = rlc_malloc(sizeof(float) * (size_t)N * (size_t)D);
+        s->next_obs = rlc_malloc(sizeof(float) * (size_t)N * (size_t)D);
+        s->act_prev = rlc_malloc(sizeof(float) * (size_t)N * (size_t)A);
+        s->rew = rlc_malloc(sizeof(float) * (size_t)N);
+        s->valid = rlc_malloc((size_t)N);
+        if (!s->scale || !s->bias || !s->w || !s->idx || !s->obs_prev || !s->next_obs ||
+            !s->act_prev || !s->rew || !s->valid)
+            st = RLC_ERR_NOMEM;
+    }
+    if (!st) {
+        for (int j = 0; j < A; j++) {
+            s->scale[j] = (float)((as->high[j] - as->low[j]) / 2);
+            s->bias[j] = (float)((as->high[j] + as->low[j]) / 2);
+        }
+        s->batch = (rlc_replay_batch){.obs = s->q_obs->data,
+                                      .action = s->q_act->data,
+                                      .reward = s->q_rew->data,
+                                      .next_obs = s->q_next->data,
+                                      .discount = s->q_disc->data,
+                                      .weight = s->w,
+                                      .index = s->idx};
+    }
+    if (st) sac_destroy(a);
+    return st;
+}
+
+/* Actions in [-1, 1] from the acting graph's outputs: tanh(mean) when deterministic, else
+ * tanh(mean + std eps); written to x[n * A] (may be NULL) and rescaled to env_act. */
+static void choose(rlc_agent *a, const act_graph *ag, int deterministic, float *x, float *env_act) {
+    sac *s = S(a);
+    const int A = s->A;
+    const float *out = ag->out->data;
+    const double lo = s->c.log_std_min, hi = s->c.log_std_max;
+    const rlc_space *as = a->action_space;
+    for (int i = 0; i < ag->n; i++) {
+        for (int j = 0; j < A; j++) {
+            double mu = out[(size_t)i * 2 * A + j], u = mu;
+            if (!deterministic) {
+                double raw = out[(size_t)i * 2 * A + A + j];
+                double ls = lo + 0.5 * (hi - lo) * (tanh(raw) + 1);
+                u = mu + exp(ls) * rlc_rng_normal(&s->rng_act);
+            }
+            float t = (float)tanh(u);
+            if (x) x[(size_t)i * A + j] = t;
+            double e = (double)s->scale[j] * t + s->bias[j];
+            if (e < as->low[j]) e = as->low[j];
+            if (e > as->high[j]) e = as->high[j];
+            env_act[(size_t)i * A + j] = (float)e;
+        }
+    }
+}
+
+static rlc_status sac_act(rlc_agent *a, const float *obs, int n, void *actions, int deterministic) {
+    sac *s = S(a);
+    act_graph *ag = n == s->N ? &s->ag[0] : &s->ag[1];
+    memcpy(ag->obs->data, obs, sizeof(float) * (size_t)n * (size_t)s->D);
+    rlc_status st = rlc_graph_forward(ag->g);
+    if (st) return st;
+    choose(a, ag, deterministic, NULL, actions);
+    return RLC_OK;
+}
+
+static void sac_begin(rlc_agent *a, int64_t total_steps) {
+    (void)total_steps;
+    sac *s = S(a);
+    s->env_steps = 0;
+    s->credit = 0;
+}
+
+static rlc_status sac_train_act(rlc_agent *a, rlc_vec_env *v) {
+    sac *s = S(a);
+    const int N = s->N, A = s->A;
+    memcpy(s->obs_prev, v->obs_f32, sizeof(float) * (size_t)N * (size_t)s->D);
+    if (s->env_steps < s->c.learning_starts) {
+        float *env_act = v->actions;
+        for (int k = 0; k < N * A; k++) {
+            int j = k % A;
+            s->act_prev[k] = (float)rlc_rng_uniform(&s->rng_act, -1, 1);
+            env_act[k] = s->scale[j] * s->act_prev[k] + s->bias[j];
+            const rlc_space *as = a->action_space;
+            if (env_act[k] < as->low[j]) env_act[k] = (float)as->low[j];
+            if (env_act[k] > as->high[j]) env_act[k] = (float)as->high[j];
+        }
+        return RLC_OK;
+    }
+    memcpy(s->ag[0].obs->data, v->obs_f32, sizeof(float) * (size_t)N * (size_t)s->D);
+    rlc_status st = rlc_graph_forward(s->ag[0].g);
+    if (st) return st;
+    choose(a, &s->ag[0], 0, s->act_prev, v->actions);
+    return RLC_OK;
+}
+
+static int sac_observe(rlc_agent *a, const rlc_vec_env *v) {
+    sac *s = S(a);
+    const int N = s->N;
+    const size_t D = (size_t)s->D;
+    for (int i = 0; i < N; i++) {
+        /* an episode that just ended bootstraps (truncation) from its final observation */
+        const float *nx = v->terminated[i] | v->truncated[i] ? v->final_obs_f32 : v->obs_f32;
+        memcpy(s->next_obs + (size_t)i * D, nx + (size_t)i * D, sizeof(float) * D);
+        s->rew[i] = (float)v->rewards[i];
+        s->valid[i] = !v->autoreset[i];
+    }
+    /* cannot fail with these arguments (sizes fixed at creation) */
+    rlc_replay_add(s->rb, s->obs_prev, s->act_prev, s->rew, s->next_obs, v->terminated,
+                   v->truncated, s->valid);
+    s->env_steps += N;
+    return s->env_steps >= s->c.learning_starts && rlc_replay_size(s->rb) > 0;
+}
+
+/* Running sums of the diagnostics of one update call. */
+typedef struct sums {
+    double qloss, ploss, q, ent;
+    int nq, np;
+} sums;
+
+static rlc_status grad_step(rlc_agent *a, sums *m) {
+    sac *s = S(a);
+    const rlc_sac_config *c = &s->c;
+    const int B = s->B;
+    rlc_status st = rlc_replay_sample(s->rb, &s->rng_replay, B, 0, &s->batch);
+    if (st) return st;
+    float alpha = (float)exp(log_alpha(s));
+    ((float *)s->q_alpha->data)[0] = alpha;
+    rlc_fill_normal(s->q_noise, &s->rng_noise);
+    if ((st = rlc_graph_forward(s->gq))) return st;
+    double ql = rlc_tensor_get(s->q_loss, 0);
+    if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "sac: critic loss is %g", ql);
+    rlc_params_zero_grad(s->pq);
+    if ((st = rlc_graph_backward(s->gq, s->q_loss))) return st;
+    rlc_optim_step(s->oq);
+    const float *q1 = s->q_q1->data;
+    double qm = 0;
+    for (int i = 0; i < B; i++)
+        qm += q1[i];
+    m->qloss += ql;
+    m->q += qm / B;
+    m->nq++;
+    s->grad_steps++;
+
+    if (s->grad_steps % c->policy_every == 0) {
+        memcpy(s->p_obs->data, s->q_obs->data, sizeof(float) * (size_t)B * (size_t)s->D);
+        ((float *)s->p_alpha->data)[0] = alpha;
+        rlc_fill_normal(s->p_noise, &s->rng_noise);
+        if ((st = rlc_graph_forward(s->gp))) return st;
+        double pl = rlc_tensor_get(s->p_loss, 0);
+        if (!isfinite(pl)) return rlc_error(RLC_ERR_RANGE, "sac: actor loss is %g", pl);
+        rlc_params_zero_grad(s->pa);
+        if ((st = rlc_graph_backward(s->gp, s->p_loss))) return st;
+        rlc_optim_step(s->oa);
+        const float *lp = s->p_logp->data;
+        double lpm = 0;
+        for (int i = 0; i < B; i++)
+            lpm += lp[i];
+        lpm /= B;
+        if (c->autotune) {
+            /* SB3's loss -log_alpha * (log pi + target entropy), averaged: its gradient */
+            float *gr = rlc_params_grad(s->pal);
+            gr[0] = (float)(-(lpm + s->target_entropy));
+            rlc_optim_step(s->oal);
+        }
+        m->ploss += pl;
+        m->ent += -lpm;
+        m->np++;
+    }
+    if (s->grad_steps % c->target_every == 0) rlc_params_polyak(s->pq_t, s->pq, c->tau);
+    return RLC_OK;
+}
+
+static rlc_status sac_update(rlc_agent *a, const rlc_vec_env *v, rlc__update_info *info) {
+    (void)v;
+    sac *s = S(a);
+    s->credit += s->c.utd * s->N;
+    sums m = {0};
+    rlc_status st = RLC_OK;
+    while (s->credit >= 1 && !st) {
+        s->credit -= 1;
+        st = grad_step(a, &m);
+    }
+    if (st) return st;
+    info->n = 0;
+#define STAT(k, x) (info->key[info->n] = (k), info->value[info->n++] = (x))
+    if (m.nq) {
+        STAT("loss/critic", m.qloss / m.nq);
+        STAT("q_mean", m.q / m.nq);
+    }
+    if (m.np) {
+        STAT("loss/actor", m.ploss / m.np);
+        STAT("entropy", m.ent / m.np);
+    }
+    STAT("alpha", exp(log_alpha(s)));
+#undef STAT
+    return RLC_OK;
+}
+
+/* Checkpoint: the actor (with Adam) is the agent's params; here the critics ("critic."), their
+ * targets ("target.") and log_alpha ("alpha."), with optimizer states. */
+static rlc_status sac_write_state(rlc_agent *a, rlc_st_writer *w) {
+    sac *s = S(a);
+    rlc_status st = rlc_params_write(s->pq, w, "critic.", RLC_CKPT_OPTIM);
+    if (!st) st = rlc_params_write(s->pq_t, w, "target.", 0);
+    if (!st) st = rlc_params_write(s->pal, w, "alpha.", RLC_CKPT_OPTIM);
+    return st;
+}
+
+static rlc_status sac_read_state(rlc_agent *a, const rlc_st_file *f) {
+    sac *s = S(a);
+    rlc_status st = rlc_params_read(s->pq, f, "critic.", RLC_CKPT_OPTIM);
+    if (!st) st = rlc_params_read(s->pq_t, f, "target.", 0);
+    if (!st) st = rlc_params_read(s->pal, f, "alpha.", RLC_CKPT_OPTIM);
+    return st;
+}
+
+const rlc__algo rlc__algo_sac = {
+    .name = "sac",
+    .table = rlc_sac_config_table,
+    .init = sac_init,
+    .destroy = sac_destroy,
+    .params = sac_params,
+    .act = sac_act,
+    .begin = sac_begin,
+    .train_act = sac_train_act,
+    .observe = sac_observe,
+    .update = sac_update,
+    .write_state = sac_write_state,
+    .read_state = sac_read_state,
+};
