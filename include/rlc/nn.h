@@ -179,7 +179,8 @@ typedef enum rlc_act {
     RLC_ACT_SIGMOID
 } rlc_act;
 
-/* Records activation `act` (param: leaky slope / ELU alpha; 0 means the default). */
+/* Records activation `act` (param: leaky slope / ELU alpha; 0 means the default). RLC_ACT_NONE
+ * returns x itself (no node). */
 RLC_API rlc_tensor *rlc_activation(rlc_graph *g, rlc_tensor *x, rlc_act act, double param);
 /* Parses "relu", "tanh", "elu", "gelu", "leaky_relu", "sigmoid", "none"/"identity" into *out.
  * RLC_ERR_INVALID for other names. */
@@ -249,14 +250,21 @@ RLC_API const rlc_linear *rlc_mlp_layer(const rlc_mlp *m, int i);
 /* An ensemble of N MLPs of the same shape evaluated with batched products: linear i of all
  * members is one entry "<prefix>.<i>.weight" [N, in, out] and "<prefix>.<i>.bias" [N, 1, out]
  * (the layout of MBPO-style ensemble layers). Member k's weight slice, transposed, is the
- * [out, in] weight of an equivalent single MLP. Initialisers apply per member as if each were
- * a Linear (fan_in = in). LayerNorm, when asked, is shared-shape but per-member affine. */
+ * [out, in] weight of an equivalent single MLP. Initialisers apply per member, in member
+ * order, as if each were a Linear (fan_in = in). LayerNorm normalises each member's rows; with
+ * RLC_LN_AFFINE each member has its own gamma/beta ("<prefix>.ln<i>.weight"/".bias",
+ * [N, 1, out]). */
 typedef struct rlc_ensemble rlc_ensemble;
 
+/* Adds the ensemble's entries to p and initialises them from rng; the ensemble keeps a pointer
+ * to p. NULL on failure (as rlc_mlp_create, and RLC_ERR_INVALID for n_members < 1); p is
+ * unchanged on failure. */
 RLC_API rlc_ensemble *rlc_ensemble_create(rlc_params *p, const char *prefix, int n_members,
                                           const rlc_mlp_spec *spec, rlc_rng *rng);
+/* Frees the ensemble (not its params). Accepts NULL. */
 RLC_API void rlc_ensemble_destroy(rlc_ensemble *e);
-/* x is [B, in] (shared by all members) or [N, B, in]; returns [N, B, out]. */
+/* x is [B, in] (shared by all members) or [N, B, in]; returns [N, B, out]. NULL with a sticky
+ * graph error for other shapes. */
 RLC_API rlc_tensor *rlc_ensemble_forward(rlc_graph *g, const rlc_ensemble *e, rlc_tensor *x);
 RLC_API rlc_tensor *rlc_ensemble_forward_params(rlc_graph *g, const rlc_ensemble *e, rlc_params *p,
                                                 rlc_tensor *x);
@@ -276,8 +284,8 @@ RLC_API void rlc_fill_normal(rlc_tensor *t, rlc_rng *rng);
 
 /* Categorical over the last axis of logits [..., C] (values already computed by a forward).
  * sample: one index per row into out[rows], inverse-CDF of softmax(logits) with one
- * rlc_rng_random draw per row. argmax: first maximal index per row. Graph log-prob / entropy:
- * rlc_categorical_log_prob / rlc_categorical_entropy (graph.h). */
+ * rlc_rng_random draw per row. argmax: first maximal index per row. Both do nothing when given
+ * NULL. Graph log-prob / entropy: rlc_categorical_log_prob / rlc_categorical_entropy (graph.h). */
 RLC_API void rlc_categorical_sample(const rlc_tensor *logits, rlc_rng *rng, int64_t *out);
 RLC_API void rlc_categorical_argmax(const rlc_tensor *logits, int64_t *out);
 

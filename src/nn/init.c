@@ -184,7 +184,7 @@ void rlc__init_matrix_strided(void *data, rlc_dtype dtype, int fan_out, int fan_
         normal = 1;
         break;
     case RLC_INIT_SPARSE: {
-        double sp = init->sparsity;
+        double sp = init->sparsity > 0 ? init->sparsity : 0.9; /* stream-x default */
         double b = 1.0 / sqrt(fi);
         for (int r = 0; r < R; r++)
             for (int c = 0; c < C; c++)

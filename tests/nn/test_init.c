@@ -83,11 +83,13 @@ static void test_orthogonal_is_qr_of_gaussian(void **st) {
     double *w = init_f64(R, C, (rlc_init){.kind = RLC_INIT_ORTHOGONAL}, 12);
     rlc_rng_seed(&r, 12);
     g = malloc(sizeof(double) * R * C);
-    for (int i = 0; i < R * C; i++) g[i] = rlc_rng_normal(&r);
+    for (int i = 0; i < R * C; i++)
+        g[i] = rlc_rng_normal(&r);
     for (int a = 0; a < R; a++)
         for (int b = 0; b < R; b++) {
             double s = 0;
-            for (int j = 0; j < C; j++) s += w[a * C + j] * g[b * C + j];
+            for (int j = 0; j < C; j++)
+                s += w[a * C + j] * g[b * C + j];
             if (a > b) assert_true(fabs(s) < 1e-10);
             if (a == b) assert_true(s > 0);
         }
@@ -146,7 +148,7 @@ static void test_sparse(void **st) {
     double fr[] = {0.9, 0.5, 0.0, 0.3};
     for (int k = 0; k < 4; k++) {
         double *w = init_f64(R, C, (rlc_init){.kind = RLC_INIT_SPARSE, .sparsity = fr[k]}, 9);
-        int want = (int)ceil(fr[k] * C - 1e-9);
+        int want = (int)ceil((fr[k] > 0 ? fr[k] : 0.9) * C - 1e-9); /* 0: the default 0.9 */
         for (int r = 0; r < R; r++) {
             int z = 0;
             for (int c = 0; c < C; c++) {
