@@ -87,6 +87,17 @@ void rlc__sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
     if (M == 0 || N == 0) return;
 #ifdef RLC_HAVE_CBLAS
     if (!g_force_portable && K > 0) {
+        /* Batch-1 products (acting, streaming updates): GEMM packs the whole weight matrix,
+         * which costs several times the product itself; GEMV and GER do not. */
+        if (M == 1) {
+            cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N,
+                        alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+            return;
+        }
+        if (K == 1 && beta == 1.0f) {
+            cblas_sger(CblasRowMajor, M, N, alpha, A, ta ? 1 : lda, B, tb ? ldb : 1, C, ldc);
+            return;
+        }
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
@@ -100,6 +111,15 @@ void rlc__dgemm(int ta, int tb, int M, int N, int K, double alpha, const double 
     if (M == 0 || N == 0) return;
 #ifdef RLC_HAVE_CBLAS
     if (!g_force_portable && K > 0) {
+        if (M == 1) {
+            cblas_dgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N,
+                        alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
+            return;
+        }
+        if (K == 1 && beta == 1.0) {
+            cblas_dger(CblasRowMajor, M, N, alpha, A, ta ? 1 : lda, B, tb ? ldb : 1, C, ldc);
+            return;
+        }
         cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
