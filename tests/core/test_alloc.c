@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include "rlc/core.h"
+#include "rlc/graph.h"
 
 static void test_error_message(void **st) {
     (void)st;
@@ -31,4 +32,41 @@ static void test_fail_after(void **st) {
     assert_null(rlc_calloc((size_t)-1 / 2, 4));
 }
 
-RLC_TESTS(core_alloc, cmocka_unit_test(test_error_message), cmocka_unit_test(test_fail_after))
+/* Records a small network; returns the graph status. */
+static rlc_status record(rlc_graph **out) {
+    rlc_graph *g = rlc_graph_create(RLC_F32, 0);
+    *out = g;
+    if (!g) return RLC_ERR_NOMEM;
+    static float w[4 * 3], dw[4 * 3];
+    rlc_tensor *x = rlc_input(g, 2, (int[]){2, 4});
+    rlc_tensor *W = rlc_param(g, w, dw, 2, (int[]){4, 3});
+    rlc_tensor *h = rlc_tanh(g, rlc_matmul(g, x, W, 0, 0));
+    rlc_tensor *y = rlc_add(g, h, rlc_input(g, 2, (int[]){2, 1})); /* general broadcast */
+    rlc_tensor *loss = rlc_mean_all(g, rlc_log_softmax(g, y));
+    if (rlc_graph_status(g) == RLC_OK && rlc_graph_backward(g, loss) != RLC_OK)
+        return RLC_ERR_NOMEM;
+    return rlc_graph_status(g);
+}
+
+/* Every allocation made while creating and recording a graph can fail: the failure is reported
+ * as RLC_ERR_NOMEM with a message, and destroying the graph frees everything. */
+static void test_graph_alloc_sweep(void **st) {
+    (void)st;
+    long long live0 = rlc_alloc_live();
+    int failures = 0;
+    for (long n = 1; n < 1000; n++) {
+        rlc_alloc_fail_after(n);
+        rlc_graph *g = NULL;
+        rlc_status s = record(&g);
+        rlc_alloc_fail_reset();
+        rlc_graph_destroy(g);
+        assert_int_equal(rlc_alloc_live(), live0);
+        if (s == RLC_OK) break;
+        assert_int_equal(s, RLC_ERR_NOMEM);
+        assert_contains(rlc_last_error(), "out of memory");
+        failures++;
+    }
+    assert_true(failures >= 3); /* graph struct, arena chunk, node array */
+}
+
+RLC_TESTS(core_alloc, cmocka_unit_test(test_graph_alloc_sweep), cmocka_unit_test(test_error_message), cmocka_unit_test(test_fail_after))
