@@ -125,7 +125,8 @@ DEMO_DIR ?= runs/demo
 demo: $(BUILD)/rlc
 	$(BUILD)/rlc train --env CartPole-v1 --algo ppo --steps 60000 --seed 1 --out $(DEMO_DIR) --force
 	$(BUILD)/rlc eval --checkpoint $(DEMO_DIR)/final.safetensors --episodes 10 --gif $(DEMO_DIR)/cartpole.gif
-	@echo "run folder: $(DEMO_DIR) (config.json, progress.csv, TensorBoard events, final.safetensors, cartpole.gif)"
+	$(BUILD)/rlc plot $(DEMO_DIR) --out $(DEMO_DIR)/curve.svg
+	@echo "run folder: $(DEMO_DIR) (config.json, progress.csv, TensorBoard events, final.safetensors, cartpole.gif, curve.svg)"
 
 bench:
 	$(MAKE) MODE=bench BUILD=build/bench bench-run

@@ -120,6 +120,37 @@ typedef struct rlc_train_result {
 RLC_API rlc_status rlc_agent_train(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
                                    rlc_train_result *res);
 
+/* Resumable checkpoints of a training run (rlc_agent_train_resumable). Zero fields mean the
+ * defaults. */
+typedef struct rlc_train_checkpoint {
+    const char *path; /* checkpoint file, written atomically (temporary file + rename); NULL:
+                         no checkpoints */
+    int64_t every;    /* steps between checkpoints (default: total_steps / 10) */
+    int resume;       /* 1: first restore the run saved in `path` and continue it */
+    int64_t stop_at;  /* testing only (> 0): return RLC_OK right after the first checkpoint
+                         written at or past this step, as if the process had been killed */
+} rlc_train_checkpoint;
+
+/* rlc_agent_train with checkpoints. A checkpoint holds everything an exact continuation
+ * needs: parameters, optimizer state, normalisers, the loop's counters and recent returns,
+ * every sub-env's snapshot (rlc_env_get_state: physics, RNG, time limit) and current
+ * observations, and the algorithm's run state (RNG streams, schedules: the write_train_state
+ * hook). It is taken at the first update boundary at or past each multiple of `every` where no
+ * sub-env waits for its next-step autoreset (that pending reset is private to the vector env),
+ * and once more at the end. A run resumed from a checkpoint (same agent config and seed, same
+ * total_steps, same build) ends with the same parameters, bit for bit, as an uninterrupted
+ * run; rows logged before the checkpoint and after the kill are logged again (open the
+ * logger in append mode and expect rows past the checkpoint's step to repeat).
+ * Errors: those of rlc_agent_train; RLC_ERR_NOT_FOUND when resuming without the file;
+ * RLC_ERR_FORMAT when the file is not a resumable checkpoint of this agent (another algo,
+ * env, seed, num_envs or total_steps: the message names the mismatch); RLC_ERR_UNSUPPORTED
+ * when resuming an algorithm without run-state support (off-policy algorithms, whose replay
+ * contents are not saved yet); RLC_ERR_IO writing the file. */
+RLC_API rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed,
+                                             const rlc_train_options *opt,
+                                             const rlc_train_checkpoint *ck,
+                                             rlc_train_result *res);
+
 /* Runs `episodes` episodes on a fresh env (episode i reset with seed + i), deterministic
  * actions unless `stochastic`, and writes each undiscounted return to returns[episodes] (may
  * be NULL). `gif` (may be NULL) receives every frame of the first episode rendered at

@@ -107,12 +107,137 @@ rlc_status rlc_agent_act(rlc_agent *a, const float *obs, int n, void *actions,
 
 #define RECENT 20
 
+/* The loop's own state: what a resumable checkpoint stores besides the agent and the envs. */
+typedef struct loop_state {
+    int64_t steps, episodes, updates, next_log;
+    int64_t n_recent, recent_pos;
+    double recent[RECENT];
+} loop_state;
+
+enum { LS_STEPS, LS_EPISODES, LS_UPDATES, LS_NEXT_LOG, LS_NRECENT, LS_RECENTPOS, LS_VECSTEPS,
+       LS_NUMENVS, LS_N };
+
+static rlc_status agent_fill_writer(rlc_agent *a, rlc_st_writer *w);
+
+static rlc_status write_checkpoint(rlc_agent *a, const char *path, uint64_t seed, int64_t total,
+                                   const loop_state *ls, const rlc_vec_env *v, uint8_t *snap,
+                                   size_t snap_size) {
+    rlc_st_writer *w = rlc_st_writer_create();
+    if (!w) return RLC_ERR_NOMEM;
+    int N = a->num_envs;
+    rlc_status st = agent_fill_writer(a, w);
+    if (!st && a->algo->write_train_state) st = a->algo->write_train_state(a, w);
+    int64_t c[LS_N] = {ls->steps,    ls->episodes,   ls->updates,    ls->next_log,
+                       ls->n_recent, ls->recent_pos, v->total_steps, N};
+    int64_t nc = LS_N, nr = RECENT, shp[2] = {N, (int64_t)snap_size};
+    int64_t nob = (int64_t)(v->obs_bytes * (size_t)N), nof = v->obs_size * N;
+    if (!st) st = rlc_st_writer_add_copy(w, "trainer.counters", RLC_ST_I64, 1, &nc, c);
+    if (!st) st = rlc_st_writer_add_copy(w, "trainer.recent", RLC_ST_F64, 1, &nr, ls->recent);
+    for (int i = 0; i < N && !st; i++)
+        st = rlc_env_get_state(rlc_vec_env_get(v, i), snap + (size_t)i * snap_size, snap_size);
+    if (!st) st = rlc_st_writer_add(w, "env.state", RLC_ST_U8, 2, shp, snap);
+    if (!st) st = rlc_st_writer_add_copy(w, "env.obs", RLC_ST_U8, 1, &nob, v->obs);
+    if (!st) st = rlc_st_writer_add_copy(w, "env.obs_f32", RLC_ST_F32, 1, &nof, v->obs_f32);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)total);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)ls->steps);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
+    if (!st)
+        st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
+                                    a->algo->write_train_state ? "1" : "0");
+    if (!st) st = rlc_st_writer_save(w, path);
+    rlc_st_writer_destroy(w);
+    return st;
+}
+
+static rlc_status ckpt_mismatch(const char *path, const char *what, const char *file_val,
+                                const char *want) {
+    return rlc_error(RLC_ERR_FORMAT, "%s: checkpoint of another run (%s %s, expected %s)", path,
+                     what, file_val ? file_val : "missing", want);
+}
+
+/* Restores the agent, the loop state and the envs from a resumable checkpoint. */
+static rlc_status read_checkpoint(rlc_agent *a, const char *path, uint64_t seed, int64_t total,
+                                  loop_state *ls, rlc_vec_env *v, uint8_t *snap,
+                                  size_t snap_size) {
+    if (!a->algo->write_train_state || !a->algo->read_train_state)
+        return rlc_error(RLC_ERR_UNSUPPORTED,
+                         "%s: cannot resume: %s does not save its run state (replay contents, "
+                         "exploration) yet",
+                         path, a->algo->name);
+    rlc_st_file *f = NULL;
+    rlc_status st = rlc_st_load(path, &f);
+    if (st) return st;
+    char want[64];
+    const char *m = rlc_st_meta(f, "rlc.algo");
+    if (!m || strcmp(m, a->algo->name)) st = ckpt_mismatch(path, "algo", m, a->algo->name);
+    m = rlc_st_meta(f, "rlc.env");
+    if (!st && (!m || strcmp(m, a->env_id))) st = ckpt_mismatch(path, "env", m, a->env_id);
+    m = rlc_st_meta(f, "rlc.ckpt.seed");
+    snprintf(want, sizeof want, "%llu", (unsigned long long)seed);
+    if (!st && (!m || strcmp(m, want))) st = ckpt_mismatch(path, "seed", m, want);
+    m = rlc_st_meta(f, "rlc.ckpt.total_steps");
+    snprintf(want, sizeof want, "%lld", (long long)total);
+    if (!st && (!m || strcmp(m, want))) st = ckpt_mismatch(path, "total_steps", m, want);
+    m = rlc_st_meta(f, "rlc.ckpt.resumable");
+    if (!st && (!m || strcmp(m, "1")))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: not a resumable checkpoint", path);
+    int N = a->num_envs;
+    int64_t c[LS_N], nc = LS_N, nr = RECENT, shp[2] = {N, (int64_t)snap_size};
+    int64_t nob = (int64_t)(v->obs_bytes * (size_t)N), nof = v->obs_size * N;
+    if (!st) st = rlc_st_read_into(f, "trainer.counters", RLC_ST_I64, 1, &nc, c);
+    if (!st && c[LS_NUMENVS] != N) {
+        snprintf(want, sizeof want, "%lld", (long long)c[LS_NUMENVS]);
+        char have[32];
+        snprintf(have, sizeof have, "%d", N);
+        st = ckpt_mismatch(path, "num_envs", want, have);
+    }
+    if (!st && (c[LS_NRECENT] < 0 || c[LS_NRECENT] > RECENT || c[LS_RECENTPOS] < 0 ||
+                c[LS_RECENTPOS] >= RECENT || c[LS_STEPS] < 0))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: corrupt trainer counters", path);
+    /* everything is checked before the agent is changed */
+    if (!st) st = rlc_st_read_into(f, "env.state", RLC_ST_U8, 2, shp, snap);
+    if (!st) st = rlc_st_read_into(f, "env.obs", RLC_ST_U8, 1, &nob, v->obs);
+    if (!st) st = rlc_st_read_into(f, "env.obs_f32", RLC_ST_F32, 1, &nof, v->obs_f32);
+    if (!st) st = rlc_st_read_into(f, "trainer.recent", RLC_ST_F64, 1, &nr, ls->recent);
+    for (int i = 0; i < N && !st; i++)
+        st = rlc_env_set_state(rlc_vec_env_get(v, i), snap + (size_t)i * snap_size, snap_size);
+    if (!st) st = rlc_params_read(a->algo->params(a), f, "", RLC_CKPT_OPTIM);
+    if (!st && a->algo->read_state) st = a->algo->read_state(a, f);
+    if (!st) st = a->algo->read_train_state(a, f);
+    if (!st) {
+        ls->steps = c[LS_STEPS];
+        ls->episodes = c[LS_EPISODES];
+        ls->updates = c[LS_UPDATES];
+        ls->next_log = c[LS_NEXT_LOG];
+        ls->n_recent = c[LS_NRECENT];
+        ls->recent_pos = c[LS_RECENTPOS];
+        v->total_steps = c[LS_VECSTEPS];
+    } else if (st != RLC_ERR_NOMEM && st != RLC_ERR_FORMAT) {
+        st = rlc_error(RLC_ERR_FORMAT, "%s: %s", path, rlc_last_error());
+    }
+    rlc_st_file_destroy(f);
+    return st;
+}
+
 rlc_status rlc_agent_train(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
                            rlc_train_result *res) {
+    return rlc_agent_train_resumable(a, seed, opt, NULL, res);
+}
+
+rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                                     const rlc_train_checkpoint *ck, rlc_train_result *res) {
     if (!a) return rlc_error(RLC_ERR_INVALID, "agent_train: NULL agent");
     rlc_train_options o = {0};
     if (opt) o = *opt;
     if (o.total_steps <= 0) o.total_steps = 100000;
+    rlc_train_checkpoint k = {0};
+    if (ck) k = *ck;
+    if (k.resume && !k.path) return rlc_error(RLC_ERR_INVALID, "agent_train: resume without path");
+    if (k.every <= 0) k.every = o.total_steps / 10 > 0 ? o.total_steps / 10 : 1;
     rlc_vec_env_options vo = {.num_threads = a->num_threads,
                               .autoreset = RLC_VEC_AUTORESET_NEXT_STEP};
     rlc_vec_env *v = NULL;
@@ -123,76 +248,112 @@ rlc_status rlc_agent_train(rlc_agent *a, uint64_t seed, const rlc_train_options 
         rlc_vec_env_destroy(v);
         return st;
     }
+    /* snapshot buffer for checkpoints, allocated before the loop */
+    size_t snap_size = rlc_env_state_size(rlc_vec_env_get(v, 0));
+    uint8_t *snap = NULL;
+    if (k.path) {
+        snap = rlc_malloc(snap_size * (size_t)a->num_envs);
+        if (!snap) {
+            rlc_vec_env_destroy(v);
+            return RLC_ERR_NOMEM;
+        }
+    }
     a->algo->begin(a, o.total_steps);
 
-    double recent[RECENT];
-    int n_recent = 0, recent_pos = 0;
-    int64_t steps = 0, episodes = 0, updates = 0, next_log = o.log_interval;
+    loop_state ls = {0};
+    ls.next_log = o.log_interval;
+    if (k.resume) {
+        st = read_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
+        if (st) {
+            rlc_free(snap);
+            rlc_vec_env_destroy(v);
+            return st;
+        }
+    }
+    int64_t next_ck = (ls.steps / k.every + 1) * k.every;
     double t0 = rlc_time_now(), t_log = t0;
-    int64_t steps_log = 0;
+    int64_t steps_log = ls.steps;
     rlc__update_info info = {0};
-    int stop = 0;
-    while (steps < o.total_steps && !stop) {
+    int stop = 0, killed = 0;
+    while (ls.steps < o.total_steps && !stop) {
         if ((st = a->algo->train_act(a, v))) break;
         if ((st = rlc_vec_env_step(v, NULL))) break;
-        steps += a->num_envs;
+        ls.steps += a->num_envs;
+        int pending = 0;
         for (int i = 0; i < a->num_envs; i++) {
             if (!(v->terminated[i] | v->truncated[i])) continue;
-            episodes++;
-            recent[recent_pos] = v->episode_return[i];
-            recent_pos = (recent_pos + 1) % RECENT;
-            if (n_recent < RECENT) n_recent++;
+            pending = 1;
+            ls.episodes++;
+            ls.recent[ls.recent_pos] = v->episode_return[i];
+            ls.recent_pos = (ls.recent_pos + 1) % RECENT;
+            if (ls.n_recent < RECENT) ls.n_recent++;
             rlc_progress_episode(o.progress, v->episode_return[i]);
         }
         double mean_ret = NAN;
-        if (n_recent) {
+        if (ls.n_recent) {
             mean_ret = 0;
-            for (int k = 0; k < n_recent; k++) mean_ret += recent[k];
-            mean_ret /= n_recent;
+            for (int j = 0; j < ls.n_recent; j++) mean_ret += ls.recent[j];
+            mean_ret /= (double)ls.n_recent;
         }
         if (a->algo->observe(a, v)) {
             if ((st = a->algo->update(a, v, &info))) break;
-            updates++;
-            if (o.stop_return > 0 && n_recent == RECENT && mean_ret >= o.stop_return) stop = 1;
-            if (o.log_interval <= 0 || steps >= next_log || stop || steps >= o.total_steps) {
-                while (o.log_interval > 0 && next_log <= steps) next_log += o.log_interval;
+            ls.updates++;
+            if (o.stop_return > 0 && ls.n_recent == RECENT && mean_ret >= o.stop_return) stop = 1;
+            if (o.log_interval <= 0 || ls.steps >= ls.next_log || stop ||
+                ls.steps >= o.total_steps) {
+                while (o.log_interval > 0 && ls.next_log <= ls.steps) ls.next_log += o.log_interval;
                 double now = rlc_time_now();
-                double fps = now > t_log ? (double)(steps - steps_log) / (now - t_log) : 0;
+                double fps = now > t_log ? (double)(ls.steps - steps_log) / (now - t_log) : 0;
                 t_log = now;
-                steps_log = steps;
+                steps_log = ls.steps;
                 if (o.logger) {
-                    rlc_logger_record(o.logger, "episodes", (double)episodes);
+                    rlc_logger_record(o.logger, "episodes", (double)ls.episodes);
                     rlc_logger_record(o.logger, "return_mean", mean_ret);
                     rlc_logger_record(o.logger, "fps", fps);
-                    for (int k = 0; k < info.n; k++)
-                        rlc_logger_record(o.logger, info.key[k], info.value[k]);
-                    if ((st = rlc_logger_dump(o.logger, steps))) break;
+                    for (int j = 0; j < info.n; j++)
+                        rlc_logger_record(o.logger, info.key[j], info.value[j]);
+                    if ((st = rlc_logger_dump(o.logger, ls.steps))) break;
                 }
                 if (o.print) {
                     fprintf(o.print, "step %lld  episodes %lld  return %.2f  fps %.0f",
-                            (long long)steps, (long long)episodes, mean_ret, fps);
-                    for (int k = 0; k < info.n; k++)
-                        fprintf(o.print, "  %s %.4g", info.key[k], info.value[k]);
+                            (long long)ls.steps, (long long)ls.episodes, mean_ret, fps);
+                    for (int j = 0; j < info.n; j++)
+                        fprintf(o.print, "  %s %.4g", info.key[j], info.value[j]);
                     fputc('\n', o.print);
                     fflush(o.print);
                 }
             }
+            /* Checkpoints only between updates and when no sub-env waits for its autoreset,
+             * so that the saved envs and rollout state are complete. */
+            if (k.path && !pending && ls.steps >= next_ck && ls.steps < o.total_steps && !stop) {
+                if (o.logger && (st = rlc_logger_flush(o.logger))) break;
+                st = write_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
+                if (st) break;
+                next_ck = (ls.steps / k.every + 1) * k.every;
+                if (k.stop_at > 0 && ls.steps >= k.stop_at) {
+                    killed = 1;
+                    break;
+                }
+            }
         }
-        rlc_progress_update(o.progress, steps);
+        rlc_progress_update(o.progress, ls.steps);
     }
     double t1 = rlc_time_now();
-    rlc_progress_finish(o.progress, steps);
+    if (!st && !killed && k.path)
+        st = write_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
+    rlc_progress_finish(o.progress, ls.steps);
+    rlc_free(snap);
     rlc_vec_env_destroy(v);
     if (res) {
-        res->steps = steps;
-        res->episodes = episodes;
-        res->updates = updates;
+        res->steps = ls.steps;
+        res->episodes = ls.episodes;
+        res->updates = ls.updates;
         res->seconds = t1 - t0;
         res->mean_return = NAN;
-        if (n_recent) {
-            double s = 0;
-            for (int k = 0; k < n_recent; k++) s += recent[k];
-            res->mean_return = s / n_recent;
+        if (ls.n_recent) {
+            double sum = 0;
+            for (int j = 0; j < ls.n_recent; j++) sum += ls.recent[j];
+            res->mean_return = sum / (double)ls.n_recent;
         }
     }
     return st;
@@ -241,11 +402,9 @@ rlc_status rlc_agent_evaluate(rlc_agent *a, int episodes, uint64_t seed, int sto
 
 /* ---- checkpoints ----------------------------------------------------------------------- */
 
-rlc_status rlc_agent_save(const rlc_agent *a, const char *path) {
-    if (!a || !path) return rlc_error(RLC_ERR_INVALID, "agent_save: NULL argument");
-    rlc_agent *m = (rlc_agent *)a; /* params() only hands out the pointer */
-    rlc_st_writer *w = rlc_st_writer_create();
-    if (!w) return RLC_ERR_NOMEM;
+/* Parameters, optimizer state, normalisers and the metadata rlc_agent_load reads. */
+static rlc_status agent_fill_writer(rlc_agent *m, rlc_st_writer *w) {
+    const rlc_agent *a = m;
     const rlc_config_table *t = a->algo->table();
     char *json = NULL;
     rlc_status st = rlc_params_write(a->algo->params(m), w, "", RLC_CKPT_OPTIM);
@@ -263,8 +422,17 @@ rlc_status rlc_agent_save(const rlc_agent *a, const char *path) {
         st = rlc_config_get(t, a->cfg, t->fields[i].name, val, sizeof val);
         if (!st) st = rlc_st_writer_set_meta(w, key, val);
     }
-    if (!st) st = rlc_st_writer_save(w, path);
     rlc_free(json);
+    return st;
+}
+
+rlc_status rlc_agent_save(const rlc_agent *a, const char *path) {
+    if (!a || !path) return rlc_error(RLC_ERR_INVALID, "agent_save: NULL argument");
+    rlc_st_writer *w = rlc_st_writer_create();
+    if (!w) return RLC_ERR_NOMEM;
+    /* params() only hands out the pointer */
+    rlc_status st = agent_fill_writer((rlc_agent *)a, w);
+    if (!st) st = rlc_st_writer_save(w, path);
     rlc_st_writer_destroy(w);
     return st;
 }

@@ -558,6 +558,30 @@ static rlc_status ppo_read_state(rlc_agent *a, const rlc_st_file *f) {
     return st;
 }
 
+/* Resumable checkpoints (taken between updates, so the rollout is empty): the two RNG
+ * streams as raw bytes (plain structs), the update counter and the running discounted
+ * returns of the reward normaliser. */
+static rlc_status ppo_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+    ppo *s = P(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N;
+    rlc_status st = rlc_st_writer_add_copy(w, "ppo.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
+    if (!st) st = rlc_st_writer_add_copy(w, "ppo.rng_perm", RLC_ST_U8, 1, &nr, &s->rng_perm);
+    if (!st) st = rlc_st_writer_add_copy(w, "ppo.iteration", RLC_ST_I64, 0, NULL, &s->iteration);
+    if (!st) st = rlc_st_writer_add_copy(w, "ppo.disc", RLC_ST_F64, 1, &n, s->disc);
+    return st;
+}
+
+static rlc_status ppo_read_train_state(rlc_agent *a, const rlc_st_file *f) {
+    ppo *s = P(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N;
+    rlc_status st = rlc_st_read_into(f, "ppo.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
+    if (!st) st = rlc_st_read_into(f, "ppo.rng_perm", RLC_ST_U8, 1, &nr, &s->rng_perm);
+    if (!st) st = rlc_st_read_into(f, "ppo.iteration", RLC_ST_I64, 0, NULL, &s->iteration);
+    if (!st) st = rlc_st_read_into(f, "ppo.disc", RLC_ST_F64, 1, &n, s->disc);
+    s->t = 0;
+    return st;
+}
+
 const rlc__algo rlc__algo_ppo = {
     .name = "ppo",
     .table = rlc_ppo_config_table,
@@ -571,4 +595,6 @@ const rlc__algo rlc__algo_ppo = {
     .update = ppo_update,
     .write_state = ppo_write_state,
     .read_state = ppo_read_state,
+    .write_train_state = ppo_write_train_state,
+    .read_train_state = ppo_read_train_state,
 };

@@ -1,39 +1,91 @@
 /* `rlc train --env ID --algo ppo ...`: trains an agent into a run folder (config.json,
- * progress.csv/jsonl, TensorBoard events, final.safetensors), printing progress lines. */
+ * progress.csv/jsonl, TensorBoard events, checkpoint.safetensors, final.safetensors), printing
+ * progress lines; `rlc train --resume DIR` continues a killed run exactly. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlc/agent.h"
 #include "rlc/log.h"
+#include "rlc/safetensors.h"
 
 /* The trainer's own options, saved beside the algorithm's in config.json. */
-#define TRAIN_FIELDS(X)                                                                        \
-    X(STRING, env, "", "environment id")                                                       \
-    X(STRING, env_kwargs, "", "environment keyword arguments")                                 \
-    X(STRING, algo, "ppo", "algorithm")                                                        \
-    X(INT, steps, 100000, 1, 1e15, "total env steps")                                          \
-    X(INT, seed, 0, 0, 9007199254740992.0, "seed of the agent and the envs")
+#define TRAIN_FIELDS(X)                                                                            \
+    X(STRING, env, "", "environment id")                                                           \
+    X(STRING, env_kwargs, "", "environment keyword arguments")                                     \
+    X(STRING, algo, "ppo", "algorithm")                                                            \
+    X(INT, steps, 100000, 1, 1e15, "total env steps")                                              \
+    X(INT, seed, 0, 0, 9007199254740992.0, "seed of the agent and the envs")                       \
+    X(INT, log_interval, 0, 0, 1e15, "steps between log rows (0: a twentieth of the run)")         \
+    X(INT, checkpoint_every, 0, 0, 1e15, "steps between checkpoints (0: a tenth of the run)")
 
 RLC_CONFIG_STRUCT(train_config, TRAIN_FIELDS);
 static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
 
 #define MAX_SETS 128
 
-static void usage(FILE *f) {
+    static void usage(FILE *f) {
     fprintf(f,
             "usage: rlc train --env ID [--algo ppo] [--steps N] [--seed S] [--set key=value ...]\n"
             "                 [--kwargs k=v,...] [--out DIR] [--force] [--log-interval N] "
-            "[--quiet]\n\n"
+            "[--quiet]\n"
+            "                 [--checkpoint-every N]\n"
+            "       rlc train --resume DIR [--quiet]\n\n"
             "Trains an agent and writes DIR/config.json, DIR/progress.csv (and .jsonl,\n"
-            "TensorBoard events) and DIR/final.safetensors\n"
-            "(default DIR: runs/<algo>-<env>-s<seed>).\n"
+            "TensorBoard events), DIR/checkpoint.safetensors (every N steps, default a tenth\n"
+            "of the run) and DIR/final.safetensors (default DIR: runs/<algo>-<env>-s<seed>).\n"
             "An existing non-empty DIR is refused unless --force is given.\n"
+            "--resume DIR continues a killed run from its last checkpoint with the config\n"
+            "saved in DIR (other options must match it) and ends with the same parameters\n"
+            "as an uninterrupted run; progress.csv is continued. (--stop-at STEP, for tests,\n"
+            "stops after the first checkpoint at or past STEP, as if killed.)\n"
             "`rlc train --algo ppo --help` lists the algorithm's --set keys.\n");
 }
+
+/* Keeps the header and the rows of a progress file whose step is at most `step` (a resumed
+ * run logs the later rows again). jsonl: rows start with {"step": N. Missing file: fine. */
+static int truncate_progress(const char *path, int jsonl, long long step) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char tmp[1300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *o = fopen(tmp, "wb");
+    if (!o) {
+        fclose(f);
+        return -1;
+    }
+    char line[1 << 16];
+    int first = 1, ok = 1;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        int complete = len > 0 && line[len - 1] == '\n'; /* a kill can leave half a row */
+        int keep = !jsonl && first;
+        if (!keep && complete) {
+            const char *p = line;
+            if (jsonl) p = strstr(line, "\"step\":") ? strstr(line, "\"step\":") + 7 : "";
+            char *end;
+            double v = strtod(p, &end);
+            keep = end != p && v <= (double)step;
+        }
+        first = 0;
+        if (keep && fputs(line, o) == EOF) ok = 0;
+    }
+    fclose(f);
+    if (fclose(o) || !ok || rename(tmp, path)) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads DIR/config.json written by rlc train: the trainer's fields and the algorithm's (tried
+ * against each algorithm's table; the one named by "algo" that reads every key wins). */
+static int load_run_config(const char *dir, void *tc_out, const rlc_config_table **t_out,
+                           void **cfg_out);
 
 static int parse_i64(const char *s, long long lo, long long *out) {
     char *end;
@@ -45,11 +97,42 @@ static int parse_i64(const char *s, long long lo, long long *out) {
     return 0;
 }
 
+static int load_run_config(const char *dir, void *tc_out, const rlc_config_table **t_out,
+                           void **cfg_out) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "rlc train: --resume %s: not an rlc run folder (no config.json)\n", dir);
+        return 2;
+    }
+    fclose(f);
+    train_config *tc = tc_out;
+    char err[1024] = "";
+    for (int i = 0; i < rlc_algo_count(); i++) {
+        const rlc_config_table *t = rlc_algo_config_table(rlc_algo_name(i));
+        void *cfg = rlc_malloc(t->size);
+        if (!cfg) return 1;
+        rlc_config_defaults(train_config_table(), tc);
+        rlc_config_defaults(t, cfg);
+        rlc_config_ref refs[2] = {{train_config_table(), tc}, {t, cfg}};
+        if (!rlc_config_load_n(refs, 2, path) && !strcmp(tc->algo, rlc_algo_name(i))) {
+            *t_out = t;
+            *cfg_out = cfg;
+            return 0;
+        }
+        if (!err[0]) snprintf(err, sizeof err, "%s", rlc_last_error());
+        rlc_free(cfg);
+    }
+    fprintf(stderr, "rlc train: --resume %s: not an rlc run folder (%s)\n", dir, err);
+    return 2;
+}
+
 int rlc_cli_train(int argc, char **argv) {
-    const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL;
+    const char *env = NULL, *algo = NULL, *out_dir = NULL, *kwargs = NULL, *resume = NULL;
     const char *sets[MAX_SETS];
-    int nsets = 0, force = 0, quiet = 0, help = 0;
-    long long steps = 100000, seed = 0, log_interval = 0;
+    int nsets = 0, force = 0, quiet = 0, help = 0, has_steps = 0, has_seed = 0;
+    long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0, stop_at = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -65,6 +148,8 @@ int rlc_cli_train(int argc, char **argv) {
             algo = argv[++i];
         } else if (has && !strcmp(a, "--out")) {
             out_dir = argv[++i];
+        } else if (has && !strcmp(a, "--resume")) {
+            resume = argv[++i];
         } else if (has && !strcmp(a, "--kwargs")) {
             kwargs = argv[++i];
         } else if (has && !strcmp(a, "--set")) {
@@ -74,12 +159,14 @@ int rlc_cli_train(int argc, char **argv) {
             }
             sets[nsets++] = argv[++i];
         } else if (has && !strcmp(a, "--steps")) {
+            has_steps = 1;
             if (parse_i64(argv[++i], 1, &steps)) {
                 fprintf(stderr, "rlc train: --steps expects a positive integer, got '%s'\n",
                         argv[i]);
                 return 2;
             }
         } else if (has && !strcmp(a, "--seed")) {
+            has_seed = 1;
             if (parse_i64(argv[++i], 0, &seed)) {
                 fprintf(stderr, "rlc train: --seed expects a non-negative integer, got '%s'\n",
                         argv[i]);
@@ -91,16 +178,69 @@ int rlc_cli_train(int argc, char **argv) {
                         argv[i]);
                 return 2;
             }
+        } else if (has && !strcmp(a, "--checkpoint-every")) {
+            if (parse_i64(argv[++i], 1, &ck_every)) {
+                fprintf(stderr,
+                        "rlc train: --checkpoint-every expects a positive integer, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (has && !strcmp(a, "--stop-at")) {
+            if (parse_i64(argv[++i], 1, &stop_at)) {
+                fprintf(stderr, "rlc train: --stop-at expects a positive integer, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else {
             fprintf(stderr, "rlc train: unknown or incomplete option '%s'\n", a);
             usage(stderr);
             return 2;
         }
     }
-    const rlc_config_table *t = rlc_algo_config_table(algo);
+    const rlc_config_table *t = NULL;
+    void *cfg = NULL;
+    train_config rtc; /* the resumed run's trainer fields */
+    if (resume && !help) {
+        if (out_dir || force) {
+            fprintf(stderr, "rlc train: --resume DIR continues DIR in place (no --out/--force)\n");
+            return 2;
+        }
+        struct stat sb;
+        if (stat(resume, &sb) || !S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "rlc train: --resume %s: no such run folder\n", resume);
+            return 2;
+        }
+        int lrc = load_run_config(resume, &rtc, &t, &cfg);
+        if (lrc) return lrc;
+        const char *bad = NULL;
+        if (env && strcmp(env, rtc.env)) bad = "--env";
+        if (algo && strcmp(algo, rtc.algo)) bad = "--algo";
+        if (kwargs && strcmp(kwargs, rtc.env_kwargs)) bad = "--kwargs";
+        if (has_steps && steps != rtc.steps) bad = "--steps";
+        if (has_seed && seed != rtc.seed) bad = "--seed";
+        if (bad) {
+            fprintf(stderr,
+                    "rlc train: %s differs from the run's config.json (a resumed run "
+                    "keeps its config)\n",
+                    bad);
+            rlc_free(cfg);
+            return 2;
+        }
+        env = rtc.env;
+        algo = rtc.algo;
+        kwargs = rtc.env_kwargs;
+        steps = rtc.steps;
+        seed = rtc.seed;
+        if (!log_interval) log_interval = rtc.log_interval;
+        if (!ck_every) ck_every = rtc.checkpoint_every;
+        out_dir = resume;
+    }
+    if (!algo) algo = "ppo";
+    if (!t) t = rlc_algo_config_table(algo);
     if (!t) {
         fprintf(stderr, "rlc train: unknown algorithm '%s' (known:", algo);
-        for (int i = 0; i < rlc_algo_count(); i++) fprintf(stderr, " %s", rlc_algo_name(i));
+        for (int i = 0; i < rlc_algo_count(); i++)
+            fprintf(stderr, " %s", rlc_algo_name(i));
         fprintf(stderr, ")\n");
         return 2;
     }
@@ -115,27 +255,83 @@ int rlc_cli_train(int argc, char **argv) {
         fprintf(stderr, "rlc train: --env ID is required (see `rlc envs`)\n");
         return 2;
     }
-    void *cfg = rlc_malloc(t->size);
-    if (!cfg) return 1;
-    rlc_config_defaults(t, cfg);
     int rc = 0;
-    /* Tuned per-env defaults: defaults/<algo>.json in rlc's data folders (rlc_data_find), when
-     * present; --set overrides them. */
-    char dpath[4096], rel[256];
-    snprintf(rel, sizeof rel, "defaults/%s.json", algo);
-    int applied = 0;
-    if (rlc_data_find(rel, dpath, sizeof dpath) == RLC_OK &&
-        rlc_config_apply_env_defaults(t, cfg, dpath, env, &applied)) {
-        fprintf(stderr, "rlc train: %s\n", rlc_last_error());
-        rc = 2;
-    }
-    if (applied && !quiet) printf("rlc train: %d tuned defaults for %s from %s\n", applied, env,
-                                  dpath);
-    for (int i = 0; i < nsets && !rc; i++)
-        if (rlc_config_assign(t, cfg, sets[i])) {
-            fprintf(stderr, "rlc train: --set %s: %s\n", sets[i], rlc_last_error());
+    if (!cfg) {
+        cfg = rlc_malloc(t->size);
+        if (!cfg) return 1;
+        rlc_config_defaults(t, cfg);
+        /* Tuned per-env defaults: defaults/<algo>.json in rlc's data folders (rlc_data_find),
+         * when present; --set overrides them. */
+        char dpath[4096], rel[300];
+        snprintf(rel, sizeof rel, "defaults/%s.json", algo);
+        int applied = 0;
+        if (rlc_data_find(rel, dpath, sizeof dpath) == RLC_OK &&
+            rlc_config_apply_env_defaults(t, cfg, dpath, env, &applied)) {
+            fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = 2;
         }
+        if (applied && !quiet)
+            printf("rlc train: %d tuned defaults for %s from %s\n", applied, env, dpath);
+        for (int i = 0; i < nsets && !rc; i++)
+            if (rlc_config_assign(t, cfg, sets[i])) {
+                fprintf(stderr, "rlc train: --set %s: %s\n", sets[i], rlc_last_error());
+                rc = 2;
+            }
+    } else {
+        /* --resume: a --set must agree with the saved config */
+        void *c2 = rlc_malloc(t->size);
+        if (!c2) rc = 1;
+        for (int i = 0; i < nsets && !rc; i++) {
+            memcpy(c2, cfg, t->size);
+            if (rlc_config_assign(t, c2, sets[i])) {
+                fprintf(stderr, "rlc train: --set %s: %s\n", sets[i], rlc_last_error());
+                rc = 2;
+            } else if (memcmp(c2, cfg, t->size)) {
+                fprintf(stderr,
+                        "rlc train: --set %s differs from the run's config.json (a "
+                        "resumed run keeps its config)\n",
+                        sets[i]);
+                rc = 2;
+            }
+        }
+        rlc_free(c2);
+    }
+    char dir[1024], path[1200], ckpath[1200];
+    long long ck_step = 0;
+    if (!rc) {
+        if (out_dir)
+            snprintf(dir, sizeof dir, "%s", out_dir);
+        else
+            snprintf(dir, sizeof dir, "runs/%s-%s-s%lld", algo, env, seed);
+        snprintf(ckpath, sizeof ckpath, "%s/checkpoint.safetensors", dir);
+    }
+    if (!rc && resume) {
+        rlc_st_file *f = NULL;
+        rlc_status st = rlc_st_load(ckpath, &f);
+        if (st == RLC_ERR_NOT_FOUND) {
+            fprintf(stderr,
+                    "rlc train: --resume %s: no checkpoint.safetensors (the run was "
+                    "killed before its first checkpoint: start it again with --force)\n",
+                    dir);
+            rc = 2;
+        } else if (st) {
+            fprintf(stderr, "rlc train: %s\n", rlc_last_error());
+            rc = 1;
+        } else {
+            const char *m = rlc_st_meta(f, "rlc.ckpt.step");
+            ck_step = m ? atoll(m) : 0;
+            m = rlc_st_meta(f, "rlc.ckpt.resumable");
+            if (!m || strcmp(m, "1")) {
+                fprintf(stderr,
+                        "rlc train: --resume %s: %s cannot resume a run yet (its replay "
+                        "contents and exploration state are not saved); the checkpoint holds its "
+                        "parameters at step %lld\n",
+                        dir, algo, ck_step);
+                rc = 2;
+            }
+        }
+        rlc_st_file_destroy(f);
+    }
     rlc_agent *agent = NULL;
     if (!rc) {
         rlc_status st = rlc_agent_create(&agent, algo, env, kwargs, cfg, (uint64_t)seed);
@@ -144,20 +340,14 @@ int rlc_cli_train(int argc, char **argv) {
             rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
         }
     }
-    char dir[1024];
-    if (!rc) {
-        if (out_dir)
-            snprintf(dir, sizeof dir, "%s", out_dir);
-        else
-            snprintf(dir, sizeof dir, "runs/%s-%s-s%lld", algo, env, seed);
+    if (!rc && !resume) {
         rlc_status st = rlc_run_dir_create(dir, force);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = st == RLC_ERR_STATE ? 2 : 1;
         }
     }
-    char path[1200];
-    if (!rc) {
+    if (!rc && !resume) {
         train_config tc;
         rlc_config_defaults(train_config_table(), &tc);
         snprintf(tc.env, sizeof tc.env, "%s", env);
@@ -165,6 +355,8 @@ int rlc_cli_train(int argc, char **argv) {
         snprintf(tc.algo, sizeof tc.algo, "%s", algo);
         tc.steps = steps;
         tc.seed = seed;
+        tc.log_interval = log_interval;
+        tc.checkpoint_every = ck_every;
         rlc_config_ref refs[2] = {{train_config_table(), &tc}, {t, cfg}};
         snprintf(path, sizeof path, "%s/config.json", dir);
         if (rlc_config_save_n(refs, 2, path)) {
@@ -172,8 +364,22 @@ int rlc_cli_train(int argc, char **argv) {
             rc = 1;
         }
     }
+    if (!rc && resume) {
+        /* rows logged after the checkpoint are logged again by the resumed run */
+        snprintf(path, sizeof path, "%s/progress.csv", dir);
+        int e = truncate_progress(path, 0, ck_step);
+        snprintf(path, sizeof path, "%s/progress.jsonl", dir);
+        if (!e) e = truncate_progress(path, 1, ck_step);
+        if (e) {
+            fprintf(stderr, "rlc train: cannot rewrite %s\n", path);
+            rc = 1;
+        }
+    }
     rlc_logger *lg = NULL;
-    if (!rc && rlc_logger_create(&lg, dir, NULL)) {
+    rlc_logger_options lo;
+    rlc_logger_options_init(&lo);
+    lo.append = resume != NULL;
+    if (!rc && rlc_logger_create(&lg, dir, &lo)) {
         fprintf(stderr, "rlc train: %s\n", rlc_last_error());
         rc = 1;
     }
@@ -183,42 +389,58 @@ int rlc_cli_train(int argc, char **argv) {
                                .log_interval = log_interval,
                                .logger = lg,
                                .print = quiet ? NULL : stdout};
+        rlc_train_checkpoint ck = {
+            .path = ckpath, .every = ck_every, .resume = resume != NULL, .stop_at = stop_at};
         /* On a terminal, also a live progress line on stderr. */
         rlc_progress *pg = NULL;
-        char label[300];
+        char label[600];
         snprintf(label, sizeof label, "%s %s", algo, env);
         if (!quiet && isatty(fileno(stderr))) {
             rlc_progress_options po;
             rlc_progress_options_init(&po);
             po.label = label;
+            po.start_step = ck_step;
             if (!rlc_progress_create(&pg, steps, &po)) o.progress = pg;
             /* one terminal: the live line replaces the row lines (progress.csv has them) */
             if (pg && isatty(fileno(stdout))) o.print = NULL;
         }
-        if (!quiet) printf("rlc train: %s on %s, %lld steps, seed %lld -> %s\n", algo, env, steps,
-                           seed, dir);
+        if (!quiet) {
+            if (resume)
+                printf("rlc train: resuming %s on %s at step %lld of %lld, seed %lld -> %s\n", algo,
+                       env, ck_step, steps, seed, dir);
+            else
+                printf("rlc train: %s on %s, %lld steps, seed %lld -> %s\n", algo, env, steps, seed,
+                       dir);
+        }
         rlc_train_result res;
-        rlc_status st = rlc_agent_train(agent, (uint64_t)seed, &o, &res);
+        rlc_status st = rlc_agent_train_resumable(agent, (uint64_t)seed, &o, &ck, &res);
         rlc_progress_destroy(pg);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
-            rc = 1;
+            rc = st == RLC_ERR_FORMAT || st == RLC_ERR_UNSUPPORTED ? 2 : 1;
         }
         if (rlc_logger_close(lg)) {
             if (!rc) fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = 1;
         }
         lg = NULL;
-        snprintf(path, sizeof path, "%s/final.safetensors", dir);
-        if (!rc && rlc_agent_save(agent, path)) {
-            fprintf(stderr, "rlc train: %s\n", rlc_last_error());
-            rc = 1;
+        int killed = !rc && res.steps < steps && stop_at > 0;
+        if (killed) {
+            printf("rlc train: stopped at step %lld after a checkpoint (--stop-at); continue with "
+                   "rlc train --resume %s\n",
+                   (long long)res.steps, dir);
+        } else {
+            snprintf(path, sizeof path, "%s/final.safetensors", dir);
+            if (!rc && rlc_agent_save(agent, path)) {
+                fprintf(stderr, "rlc train: %s\n", rlc_last_error());
+                rc = 1;
+            }
+            if (!rc && !quiet)
+                printf("done: %lld steps, %lld episodes, recent return %.2f, %.1f s (%.0f "
+                       "steps/s); saved %s\n",
+                       (long long)res.steps, (long long)res.episodes, res.mean_return, res.seconds,
+                       res.seconds > 0 ? (double)res.steps / res.seconds : 0.0, path);
         }
-        if (!rc && !quiet)
-            printf("done: %lld steps, %lld episodes, recent return %.2f, %.1f s (%.0f steps/s); "
-                   "saved %s\n",
-                   (long long)res.steps, (long long)res.episodes, res.mean_return, res.seconds,
-                   res.seconds > 0 ? (double)res.steps / res.seconds : 0.0, path);
     }
     rlc_logger_destroy(lg);
     rlc_agent_destroy(agent);

@@ -1,0 +1,288 @@
+/* `rlc bench learn`: trains one algorithm on one env over N seeds, evaluates each final policy
+ * and reports the final return as IQM with a 95% stratified-bootstrap CI, plus a curve plot. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "rlc/agent.h"
+#include "rlc/experiment.h"
+#include "rlc/log.h"
+
+#define MAX_SETS 128
+#define MAX_SEEDS 1000
+#define GRID 50
+#define EVAL_EPISODES 10
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: rlc bench learn --env ID --algo NAME --seeds N [--steps S] [--set k=v ...]\n"
+            "                       [--kwargs k=v,...] [--out DIR] [--force]\n"
+            "                       [--eval-episodes E]\n\n"
+            "Trains seeds 0..N-1 one after the other (run folders DIR/seed<i>, default DIR:\n"
+            "runs/bench-<algo>-<env>), evaluates each final policy over E deterministic episodes\n"
+            "(default 10, episode j reset with seed 1000000 + j) and prints the final return as\n"
+            "the IQM over seeds with a 95%% stratified-bootstrap CI (rliable's method, 2000\n"
+            "resamples), then the per-seed returns and wall times. Writes DIR/results.csv and\n"
+            "DIR/curve.svg: the training return (return_mean of progress.csv) of each seed,\n"
+            "linearly interpolated on a common grid of %d steps, drawn as the IQM over seeds\n"
+            "with its 95%% bootstrap CI as the band.\n",
+            GRID);
+}
+
+static int parse_ll(const char *s, long long lo, long long hi, long long *out) {
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || end == s || *end || d < (double)lo || d > (double)hi || d != (double)(long long)d)
+        return -1;
+    *out = (long long)d;
+    return 0;
+}
+
+/* y of the run's curve at step g by linear interpolation between logged rows (NaN outside the
+ * logged range or next to an empty cell). */
+static double interp(const double *x, const double *y, int n, double g) {
+    for (int i = 0; i < n; i++) {
+        if (x[i] < g) continue;
+        if (x[i] == g) return y[i];
+        if (i == 0) return NAN;
+        double w = (g - x[i - 1]) / (x[i] - x[i - 1]);
+        return y[i - 1] + w * (y[i] - y[i - 1]);
+    }
+    return NAN;
+}
+
+static int bench_learn(int argc, char **argv) {
+    const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL;
+    const char *sets[MAX_SETS];
+    int nsets = 0, force = 0;
+    long long seeds = 0, steps = 100000, eval_eps = EVAL_EPISODES;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (has && !strcmp(a, "--env")) {
+            env = argv[++i];
+        } else if (has && !strcmp(a, "--algo")) {
+            algo = argv[++i];
+        } else if (has && !strcmp(a, "--out")) {
+            out_dir = argv[++i];
+        } else if (has && !strcmp(a, "--kwargs")) {
+            kwargs = argv[++i];
+        } else if (has && !strcmp(a, "--set")) {
+            if (nsets == MAX_SETS) {
+                fprintf(stderr, "rlc bench: more than %d --set options\n", MAX_SETS);
+                return 2;
+            }
+            sets[nsets++] = argv[++i];
+        } else if (has && !strcmp(a, "--seeds")) {
+            if (parse_ll(argv[++i], 1, MAX_SEEDS, &seeds)) {
+                fprintf(stderr, "rlc bench: --seeds expects an integer in 1..%d, got '%s'\n",
+                        MAX_SEEDS, argv[i]);
+                return 2;
+            }
+        } else if (has && !strcmp(a, "--steps")) {
+            if (parse_ll(argv[++i], 1, (long long)9e15, &steps)) {
+                fprintf(stderr, "rlc bench: --steps expects a positive integer, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (has && !strcmp(a, "--eval-episodes")) {
+            if (parse_ll(argv[++i], 1, 100000, &eval_eps)) {
+                fprintf(stderr, "rlc bench: --eval-episodes expects an integer in 1..100000\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "rlc bench: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!env || !seeds) {
+        fprintf(stderr, "rlc bench: --env ID and --seeds N are required\n");
+        return 2;
+    }
+    const rlc_config_table *t = rlc_algo_config_table(algo);
+    if (!t) {
+        fprintf(stderr, "rlc bench: unknown algorithm '%s'\n", algo);
+        return 2;
+    }
+    void *cfg = rlc_malloc(t->size);
+    if (!cfg) return 1;
+    rlc_config_defaults(t, cfg);
+    int rc = 0;
+    char dpath[4096], rel[300];
+    snprintf(rel, sizeof rel, "defaults/%s.json", algo);
+    if (rlc_data_find(rel, dpath, sizeof dpath) == RLC_OK &&
+        rlc_config_apply_env_defaults(t, cfg, dpath, env, NULL)) {
+        fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
+        rc = 2;
+    }
+    for (int i = 0; i < nsets && !rc; i++)
+        if (rlc_config_assign(t, cfg, sets[i])) {
+            fprintf(stderr, "rlc bench: --set %s: %s\n", sets[i], rlc_last_error());
+            rc = 2;
+        }
+    char dir[1024];
+    if (out_dir)
+        snprintf(dir, sizeof dir, "%s", out_dir);
+    else
+        snprintf(dir, sizeof dir, "runs/bench-%s-%s", algo, env);
+    if (!rc) {
+        rlc_status st = rlc_run_dir_create(dir, force);
+        if (st) {
+            fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
+            rc = st == RLC_ERR_STATE ? 2 : 1;
+        }
+    }
+    int S = (int)seeds;
+    double *final = calloc((size_t)S, sizeof(double)), *wall = calloc((size_t)S, sizeof(double));
+    double *train_ret = calloc((size_t)S, sizeof(double));
+    double *ev = malloc(sizeof(double) * (size_t)eval_eps);
+    if (!final || !wall || !train_ret || !ev) rc = 1;
+    if (!rc)
+        printf("rlc bench learn: %s on %s, %d seeds x %lld steps -> %s\n", algo, env, S, steps,
+               dir);
+    for (int s = 0; s < S && !rc; s++) {
+        char sdir[1100];
+        snprintf(sdir, sizeof sdir, "%s/seed%d", dir, s);
+        rlc_agent *ag = NULL;
+        rlc_logger *lg = NULL;
+        rlc_status st = rlc_run_dir_create(sdir, 1);
+        if (!st) st = rlc_agent_create(&ag, algo, env, kwargs, cfg, (uint64_t)s);
+        if (!st) st = rlc_logger_create(&lg, sdir, NULL);
+        rlc_train_result res = {0};
+        if (!st) {
+            rlc_train_options o = {.total_steps = steps,
+                                   .log_interval = steps / GRID > 0 ? steps / GRID : 1,
+                                   .logger = lg};
+            st = rlc_agent_train(ag, (uint64_t)s, &o, &res);
+        }
+        if (!st) {
+            st = rlc_logger_close(lg);
+            lg = NULL;
+        }
+        if (!st) st = rlc_agent_evaluate(ag, (int)eval_eps, 1000000, 0, ev, NULL, 0, 0);
+        if (!st) {
+            char p[1200];
+            snprintf(p, sizeof p, "%s/final.safetensors", sdir);
+            st = rlc_agent_save(ag, p);
+        }
+        if (st) {
+            fprintf(stderr, "rlc bench: seed %d: %s\n", s, rlc_last_error());
+            rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
+        } else {
+            double m = 0;
+            for (int j = 0; j < eval_eps; j++)
+                m += ev[j];
+            final[s] = m / (double)eval_eps;
+            wall[s] = res.seconds;
+            train_ret[s] = res.mean_return;
+            printf("  seed %d: final return %.2f  (training %.2f)  %.1f s\n", s, final[s],
+                   train_ret[s], wall[s]);
+            fflush(stdout);
+        }
+        rlc_logger_destroy(lg);
+        rlc_agent_destroy(ag);
+    }
+    rlc_stats_ci ci = {0};
+    if (!rc && rlc_stats_bootstrap_ci(final, S, 1, RLC_STATS_IQM, 2000, 0.95, 0, &ci)) {
+        fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
+        rc = 1;
+    }
+    if (!rc) {
+        double tw = 0;
+        for (int s = 0; s < S; s++)
+            tw += wall[s];
+        printf("final return (%lld deterministic episodes per seed, %d seeds):\n", eval_eps, S);
+        printf("  IQM %.2f\n  95%% CI [%.2f, %.2f] (stratified bootstrap, 2000 resamples)\n",
+               ci.point, ci.lo, ci.hi);
+        printf("  wall time %.1f s in all, %.1f s per seed\n", tw, tw / S);
+        char p[1200];
+        snprintf(p, sizeof p, "%s/results.csv", dir);
+        FILE *f = fopen(p, "w");
+        if (!f) {
+            fprintf(stderr, "rlc bench: cannot write %s\n", p);
+            rc = 1;
+        } else {
+            fprintf(f, "seed,final_return,train_return,wall_seconds,steps\n");
+            for (int s = 0; s < S; s++)
+                fprintf(f, "%d,%.17g,%.17g,%.6f,%lld\n", s, final[s], train_ret[s], wall[s], steps);
+            fprintf(f, "# iqm,%.17g,ci_lo,%.17g,ci_hi,%.17g\n", ci.point, ci.lo, ci.hi);
+            if (fclose(f)) rc = 1;
+            printf("wrote %s\n", p);
+        }
+    }
+    /* curve: each seed's return_mean interpolated on a common grid; IQM and bootstrap CI */
+    if (!rc) {
+        double gx[GRID], gy[GRID], glo[GRID], ghi[GRID], col[MAX_SEEDS];
+        double *cx[MAX_SEEDS] = {0}, *cy[MAX_SEEDS] = {0};
+        int cn[MAX_SEEDS] = {0};
+        for (int s = 0; s < S && !rc; s++) {
+            char sdir[1100];
+            snprintf(sdir, sizeof sdir, "%s/seed%d", dir, s);
+            if (rlc__cli_read_curve(sdir, "step", "return_mean", &cx[s], &cy[s], &cn[s])) rc = 1;
+        }
+        for (int g = 0; g < GRID && !rc; g++) {
+            gx[g] = (double)steps * (g + 1) / GRID;
+            int ok = 1;
+            for (int s = 0; s < S; s++) {
+                col[s] = interp(cx[s], cy[s], cn[s], gx[g]);
+                if (!isfinite(col[s])) ok = 0;
+            }
+            rlc_stats_ci c = {NAN, NAN, NAN};
+            if (ok && rlc_stats_bootstrap_ci(col, S, 1, RLC_STATS_IQM, 500, 0.95, (uint64_t)g, &c))
+                c = (rlc_stats_ci){NAN, NAN, NAN};
+            gy[g] = c.point;
+            glo[g] = c.lo;
+            ghi[g] = c.hi;
+        }
+        for (int s = 0; s < S; s++) {
+            free(cx[s]);
+            free(cy[s]);
+        }
+        if (!rc) {
+            char label[300], title[400], p[1200];
+            snprintf(label, sizeof label, "%s (IQM, 95%% CI over %d seeds)", algo, S);
+            snprintf(title, sizeof title, "%s on %s", algo, env);
+            rlc_plot_series ser = {
+                .label = label, .x = gx, .y = gy, .lo = glo, .hi = ghi, .n = GRID};
+            rlc_plot_options po;
+            rlc_plot_options_init(&po);
+            po.title = title;
+            po.xlabel = "step";
+            po.ylabel = "training return";
+            snprintf(p, sizeof p, "%s/curve.svg", dir);
+            if (rlc_plot_write_svg(p, &po, &ser, 1)) {
+                fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
+                rc = 1;
+            } else {
+                printf("wrote %s\n", p);
+            }
+        }
+    }
+    free(final);
+    free(wall);
+    free(train_ret);
+    free(ev);
+    rlc_free(cfg);
+    return rc;
+}
+
+int rlc_cli_bench(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "learn")) return bench_learn(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "rlc bench: expected a subcommand: learn\n");
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,291 @@
+/* The trainer loop's runs: exact resume from a checkpoint (API and `rlc train --resume`),
+ * `rlc plot` and `rlc bench learn`, and same-seed determinism of progress.csv. */
+#include "test.h"
+
+#include <math.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "rlc/agent.h"
+#include "rlc/safetensors.h"
+
+static rlc_ppo_config small_config(void) {
+    rlc_ppo_config c;
+    rlc_config_defaults(rlc_ppo_config_table(), &c);
+    c.num_envs = 4;
+    c.n_steps = 32;
+    c.lr = 2.5e-3;
+    c.norm_obs = 1;
+    c.norm_reward = 1;
+    return c;
+}
+
+/* Trains PPO for `steps` with checkpoints at `ck` (may be NULL); returns the agent. */
+static rlc_agent *train_ck(uint64_t seed, int64_t steps, const rlc_train_checkpoint *ck,
+                           rlc_train_result *res) {
+    rlc_ppo_config c = small_config();
+    rlc_agent *a = NULL;
+    if (rlc_agent_create(&a, "ppo", "CartPole-v1", NULL, &c, seed))
+        fail_msg("create: %s", rlc_last_error());
+    rlc_train_options o = {.total_steps = steps};
+    if (rlc_agent_train_resumable(a, seed, &o, ck, res)) fail_msg("train: %s", rlc_last_error());
+    return a;
+}
+
+static void assert_same_params(rlc_agent *a, rlc_agent *b) {
+    rlc_params *pa = rlc_agent_params(a), *pb = rlc_agent_params(b);
+    assert_int_equal(rlc_params_count(pa), rlc_params_count(pb));
+    assert_memory_equal(rlc_params_data(pa), rlc_params_data(pb),
+                        sizeof(float) * (size_t)rlc_params_count(pa));
+}
+
+/* Killed after a checkpoint and resumed in a fresh agent: the same final parameters, bit for
+ * bit, as one uninterrupted run (which also checkpoints, as a real run does). */
+static void test_resume_exact_api(void **st) {
+    (void)st;
+    char path[512], path2[512];
+    snprintf(path, sizeof path, "%s/trainer_ck.safetensors", rlc_test_tmpdir());
+    snprintf(path2, sizeof path2, "%s/trainer_ck_full.safetensors", rlc_test_tmpdir());
+    const int64_t steps = 4096;
+    rlc_train_result full_res, part_res, rest_res;
+    rlc_train_checkpoint ckf = {.path = path2, .every = 1024};
+    rlc_agent *full = train_ck(3, steps, &ckf, &full_res);
+    assert_int_equal(full_res.steps, steps);
+    rlc_train_checkpoint ck = {.path = path, .every = 1024, .stop_at = 1500};
+    rlc_agent *part = train_ck(3, steps, &ck, &part_res);
+    assert_true(part_res.steps >= 1500 && part_res.steps < steps);
+    rlc_agent_destroy(part);
+    rlc_st_file *f = NULL;
+    assert_int_equal(rlc_st_load(path, &f), RLC_OK);
+    assert_non_null(rlc_st_get(f, "env.state"));
+    assert_non_null(rlc_st_get(f, "ppo.rng_act"));
+    assert_non_null(rlc_st_get(f, "obs_norm.mean"));
+    assert_string_equal(rlc_st_meta(f, "rlc.ckpt.resumable"), "1");
+    rlc_st_file_destroy(f);
+    ck.resume = 1;
+    ck.stop_at = 0;
+    rlc_agent *rest = train_ck(3, steps, &ck, &rest_res);
+    assert_int_equal(rest_res.steps, steps);
+    assert_int_equal(rest_res.episodes, full_res.episodes);
+    assert_int_equal(rest_res.updates, full_res.updates);
+    assert_same_params(full, rest);
+    /* a wrong seed or length is refused clearly */
+    rlc_ppo_config c = small_config();
+    rlc_agent *b = NULL;
+    assert_int_equal(rlc_agent_create(&b, "ppo", "CartPole-v1", NULL, &c, 4), RLC_OK);
+    rlc_train_options o = {.total_steps = steps};
+    assert_int_equal(rlc_agent_train_resumable(b, 4, &o, &ck, NULL), RLC_ERR_FORMAT);
+    assert_non_null(strstr(rlc_last_error(), "seed"));
+    o.total_steps = 2 * steps;
+    assert_int_equal(rlc_agent_train_resumable(b, 3, &o, &ck, NULL), RLC_ERR_FORMAT);
+    assert_non_null(strstr(rlc_last_error(), "total_steps"));
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/nothing.safetensors", rlc_test_tmpdir());
+    ck.path = missing;
+    assert_int_equal(rlc_agent_train_resumable(b, 3, &o, &ck, NULL), RLC_ERR_NOT_FOUND);
+    rlc_agent_destroy(b);
+    rlc_agent_destroy(full);
+    rlc_agent_destroy(rest);
+}
+
+/* Runs `cmd` with stderr merged; returns the exit status, output in *out (malloc). */
+static int run(const char *cmd, char **out) {
+    char full[4200];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while ((k = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += k;
+        if (cap - len < 4096) buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = 0;
+    int s = pclose(p);
+    *out = buf;
+    return WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+}
+
+static char *expect(const char *args, int code, const char *msg) {
+    char cmd[4096], *out;
+    snprintf(cmd, sizeof cmd, "%s %s", rlc_test_rlc_binary(), args);
+    int rc = run(cmd, &out);
+    if (rc != code) fail_msg("`%s`: exit %d (expected %d), output:\n%s", args, rc, code, out);
+    if (msg && !strstr(out, msg)) fail_msg("`%s`: output lacks '%s':\n%s", args, msg, out);
+    return out;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* progress.csv without its fps column (wall-clock) */
+static char *csv_without_fps(const char *path) {
+    char *s = slurp(path);
+    /* find the fps column index from the header */
+    char *nl = strchr(s, '\n');
+    assert_non_null(nl);
+    int col = -1, c = 0;
+    for (char *p = s, *q; p < nl; p = q + 1, c++) {
+        q = p;
+        while (q < nl && *q != ',')
+            q++;
+        if (q - p == 3 && !strncmp(p, "fps", 3)) col = c;
+    }
+    assert_true(col >= 0);
+    char *out = malloc(strlen(s) + 1), *w = out;
+    c = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n') {
+            *w++ = '\n';
+            c = 0;
+            continue;
+        }
+        if (*p == ',') {
+            c++;
+            if (c == col) continue; /* drop the comma that opens the fps cell */
+        }
+        if (c != col) *w++ = *p;
+    }
+    *w = 0;
+    free(s);
+    return out;
+}
+
+static void params_file_equal(const char *pa, const char *pb) {
+    rlc_st_file *a = NULL, *b = NULL;
+    assert_int_equal(rlc_st_load(pa, &a), RLC_OK);
+    assert_int_equal(rlc_st_load(pb, &b), RLC_OK);
+    assert_int_equal(rlc_st_count(a), rlc_st_count(b));
+    for (int i = 0; i < rlc_st_count(a); i++) {
+        const rlc_st_tensor *ta = rlc_st_at(a, i), *tb = rlc_st_get(b, ta->name);
+        assert_non_null(tb);
+        assert_int_equal(ta->nbytes, tb->nbytes);
+        if (memcmp(ta->data, tb->data, ta->nbytes)) fail_msg("tensor %s differs", ta->name);
+    }
+    rlc_st_file_destroy(a);
+    rlc_st_file_destroy(b);
+}
+
+#define TRAIN_ARGS                                                                                 \
+    "train --env CartPole-v1 --steps 4096 --seed 2 --set num_envs=4 "                              \
+    "--set n_steps=32 --quiet --log-interval 256"
+
+static void test_cli_resume(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip(); /* spawns the rlc program */
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], a[600], b[600], c[600], p1[700], p2[700];
+    snprintf(a, sizeof a, "%s/tr_full", tmp);
+    snprintf(b, sizeof b, "%s/tr_killed", tmp);
+    snprintf(c, sizeof c, "%s/tr_again", tmp);
+    snprintf(args, sizeof args, TRAIN_ARGS " --out %s", a);
+    free(expect(args, 0, NULL));
+    snprintf(args, sizeof args, TRAIN_ARGS " --out %s", c);
+    free(expect(args, 0, NULL));
+    snprintf(args, sizeof args, TRAIN_ARGS " --checkpoint-every 1024 --stop-at 2000 --out %s", b);
+    free(expect(args, 0, "stopped"));
+    snprintf(p1, sizeof p1, "%s/final.safetensors", b);
+    struct stat sb;
+    assert_int_not_equal(stat(p1, &sb), 0);
+    /* --set that differs from the saved config is refused; the same value is accepted */
+    snprintf(args, sizeof args, "train --resume %s --set lr=0.1 --quiet", b);
+    free(expect(args, 2, "lr"));
+    snprintf(args, sizeof args, "train --resume %s --set num_envs=4 --quiet", b);
+    free(expect(args, 0, NULL));
+    snprintf(p1, sizeof p1, "%s/final.safetensors", a);
+    snprintf(p2, sizeof p2, "%s/final.safetensors", b);
+    params_file_equal(p1, p2);
+    /* progress.csv continues: identical to the uninterrupted run's, except fps */
+    snprintf(p1, sizeof p1, "%s/progress.csv", a);
+    snprintf(p2, sizeof p2, "%s/progress.csv", b);
+    char *x = csv_without_fps(p1), *y = csv_without_fps(p2);
+    assert_string_equal(x, y);
+    free(y);
+    /* determinism: the same seed twice gives the same progress.csv (but fps) */
+    snprintf(p2, sizeof p2, "%s/progress.csv", c);
+    y = csv_without_fps(p2);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    /* missing or foreign folders */
+    snprintf(args, sizeof args, "train --resume %s/nothing", tmp);
+    free(expect(args, 2, "nothing"));
+    snprintf(args, sizeof args, "mkdir -p %s/foreign && echo hi > %s/foreign/x.txt", tmp, tmp);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "train --resume %s/foreign", tmp);
+    free(expect(args, 2, "not an rlc run folder"));
+    /* off-policy runs checkpoint, but refuse to resume (replay contents are not saved) */
+    snprintf(args, sizeof args,
+             "train --env CartPole-v1 --algo dqn --steps 2000 --checkpoint-every 500 "
+             "--stop-at 600 --quiet --out %s/dqn",
+             tmp);
+    free(expect(args, 0, "stopped"));
+    snprintf(args, sizeof args, "train --resume %s/dqn", tmp);
+    free(expect(args, 2, "dqn cannot resume"));
+}
+
+static void test_cli_plot(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip();
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], r1[600], r2[600], svg[700];
+    snprintf(r1, sizeof r1, "%s/plot_alpha", tmp);
+    snprintf(r2, sizeof r2, "%s/plot_beta", tmp);
+    snprintf(svg, sizeof svg, "%s/curves.svg", tmp);
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args,
+                 "train --env CartPole-v1 --steps 1024 --seed %d --set num_envs=2 --quiet --out %s",
+                 i, i ? r2 : r1);
+        free(expect(args, 0, NULL));
+    }
+    snprintf(args, sizeof args, "plot %s %s --out %s", r1, r2, svg);
+    free(expect(args, 0, "wrote"));
+    char *s = slurp(svg);
+    assert_non_null(strstr(s, "<svg"));
+    assert_non_null(strstr(s, "</svg>"));
+    assert_non_null(strstr(s, "plot_alpha"));
+    assert_non_null(strstr(s, "plot_beta"));
+    free(s);
+    snprintf(args, sizeof args, "plot %s --y nokey --out %s", r1, svg);
+    free(expect(args, 1, "nokey"));
+    snprintf(args, sizeof args, "plot %s/none --out %s", tmp, svg);
+    free(expect(args, 1, "progress.csv"));
+}
+
+static void test_cli_bench(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip();
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], dir[600], p[700];
+    snprintf(dir, sizeof dir, "%s/bench", tmp);
+    snprintf(args, sizeof args,
+             "bench learn --env CartPole-v1 --algo ppo --seeds 2 --steps 1024 "
+             "--set num_envs=2 --out %s",
+             dir);
+    char *out = expect(args, 0, "IQM");
+    assert_non_null(strstr(out, "95% CI"));
+    free(out);
+    snprintf(p, sizeof p, "%s/results.csv", dir);
+    char *s = slurp(p);
+    assert_non_null(strstr(s, "seed,"));
+    free(s);
+    snprintf(p, sizeof p, "%s/curve.svg", dir);
+    s = slurp(p);
+    assert_non_null(strstr(s, "</svg>"));
+    free(s);
+    free(expect("bench learn --env CartPole-v1 --seeds 0", 2, "--seeds"));
+}
+
+RLC_TESTS(algo_trainer, cmocka_unit_test(test_resume_exact_api), cmocka_unit_test(test_cli_resume),
+          cmocka_unit_test(test_cli_plot), cmocka_unit_test(test_cli_bench))
