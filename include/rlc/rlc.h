@@ -18,6 +18,7 @@
 #include "rlc/goexplore.h"
 #include "rlc/tabular.h"
 #include "rlc/experiment.h"
+#include "rlc/quadrotor.h"
 #include "rlc/sac.h"
 #include "rlc/td3.h"
 #include "rlc/dqn.h"

@@ -16,6 +16,7 @@ int rlc__cli_env_render(int argc, char **argv); /* `rlc env render` (cmd_env_ren
 int rlc_cli_train(int argc, char **argv); /* cmd_train.c */
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
 int rlc_cli_experiment(int argc, char **argv); /* cmd_experiment.c */
+int rlc_cli_export(int argc, char **argv);     /* cmd_export.c */
 int rlc_cli_plot(int argc, char **argv);       /* cmd_plot.c */
 int rlc_cli_bench(int argc, char **argv);      /* cmd_bench.c */
 /* Reads columns xkey and ykey of DIR/progress.csv (malloc'd arrays, empty cells NaN);

@@ -13,6 +13,8 @@ static const rlc_cli_command COMMANDS[] = {
     {"eval", "evaluate a saved agent: rlc eval --checkpoint FILE [--episodes N]", rlc_cli_eval},
     {"experiment", "paper reproductions: rlc experiment --list | NAME [--quick] [--seeds N]",
      rlc_cli_experiment},
+    {"export", "export a policy as a C header: rlc export --checkpoint F --c-header out.h",
+     rlc_cli_export},
     {"plot", "learning curves: rlc plot RUN_DIR... [--out FILE.svg] [--y KEY]", rlc_cli_plot},
     {"bench", "learning benchmark: rlc bench learn --env ID --algo NAME --seeds N", rlc_cli_bench},
 };

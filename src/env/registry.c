@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env/aero/aero_impl.h"
 #include "env/classic/classic_impl.h"
 #include "env/env_impl.h"
 #include "env/grid/grid_impl.h"
@@ -43,6 +44,12 @@ static const entry ENTRIES[] = {
     {"Switches-v0", &rlc__switches_def, 100, NAN, NULL},
     {"NoisyTV-v0", &rlc__noisy_tv_def, 484, NAN, NULL},
     {"DarkRoom-v0", &rlc__dark_room_def, 484, NAN, NULL},
+    /* Quadrotors (src/env/aero/, docs/quadrotor.md): Crazyflie-like RK4 simulator, RPM actions. */
+    {"QuadHover-v0", &rlc__quad_hover_def, 500, NAN, NULL},
+    {"QuadTrack-v0", &rlc__quad_track_def, 1000, NAN, NULL},
+    {"Quad2DHover-v0", &rlc__quad2d_hover_def, 500, NAN, NULL},
+    {"MultiQuadHover-v0", &rlc__quad_multi_def, 500, NAN, NULL},
+    {"QuadLeaderFollower-v0", &rlc__quad_leader_def, 1000, NAN, NULL},
 #ifdef RLC_HAVE_MUJOCO /* MuJoCo (Gymnasium v4/v5 on libmujoco; src/env/mujoco/) */
     {"HalfCheetah-v4", &rlc__half_cheetah_v4_def, 1000, 4800.0, NULL},
     {"HalfCheetah-v5", &rlc__half_cheetah_v5_def, 1000, 4800.0, NULL},

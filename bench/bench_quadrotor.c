@@ -1,0 +1,99 @@
+/* Quadrotor simulator speed on one core (bare rlc_quad_step, PID-in-the-loop, and QuadHover-v0
+ * / Quad2DHover-v0 / MultiQuadHover-v0 through the env API) and the PID hover error. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "rlc/env.h"
+#include "rlc/quadrotor.h"
+
+static double g_sink;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* bare simulator: fixed slightly uneven RPM commands, state reset every 500 steps */
+static double bench_sim(int n) {
+    rlc_quad_params p;
+    rlc_quad_params_crazyflie(&p);
+    rlc_quad_state s;
+    double pos[3] = {0, 0, 1}, h = rlc_quad_hover_rpm(&p);
+    double cmd[4] = {1.001 * h, 0.999 * h, 1.0005 * h, 0.9995 * h};
+    rlc_quad_state_hover(&p, pos, &s);
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        rlc_quad_step(&p, &s, cmd, NULL);
+        if (i % 500 == 499) {
+            g_sink += s.pos[2];
+            rlc_quad_state_hover(&p, pos, &s);
+        }
+    }
+    return n / (now() - t0);
+}
+
+/* PID in the loop; also returns the final hover error from a (0.5, -0.4, -0.4) m offset */
+static double bench_pid(int n, double *err5) {
+    rlc_quad_params p;
+    rlc_quad_params_crazyflie(&p);
+    rlc_quad_pid c;
+    rlc_quad_pid_default(&c);
+    rlc_quad_state s;
+    double start[3] = {0.5, -0.4, 0.6}, target[3] = {0, 0, 1}, cmd[4];
+    rlc_quad_state_hover(&p, start, &s);
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        rlc_quad_pid_control(&c, &p, &s, target, NULL, NULL, 0, cmd);
+        rlc_quad_step(&p, &s, cmd, NULL);
+        if (i == 499) {
+            double e = 0;
+            for (int k = 0; k < 3; k++)
+                e += (s.pos[k] - target[k]) * (s.pos[k] - target[k]);
+            *err5 = sqrt(e);
+        }
+    }
+    g_sink += s.pos[0];
+    return n / (now() - t0);
+}
+
+static double bench_env(const char *id, int n) {
+    rlc_env *env;
+    if (rlc_env_make(&env, id, NULL)) {
+        fprintf(stderr, "%s\n", rlc_last_error());
+        exit(1);
+    }
+    int A = (int)rlc_env_action_space(env)->size;
+    float act[64], obs[256];
+    for (int i = 0; i < A; i++)
+        act[i] = 0.333f + 0.001f * (float)(i % 4);
+    rlc_env_reset(env, 0, obs);
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        rlc_step_result r;
+        rlc_env_step(env, act, obs, &r);
+        if (r.terminated || r.truncated) rlc_env_reset(env, RLC_ENV_NO_SEED, obs);
+    }
+    double sps = n / (now() - t0);
+    g_sink += obs[0];
+    rlc_env_destroy(env);
+    return sps;
+}
+
+int main(void) {
+    int n = 2000000;
+    double err5 = NAN;
+    printf("quadrotor simulator, one thread (dt = 0.01 s, RK4, 17-dim state)\n");
+    printf("  rlc_quad_step                 %12.0f steps/s\n", bench_sim(n));
+    double pid = bench_pid(n / 2, &err5);
+    printf("  rlc_quad_pid_control + step   %12.0f steps/s\n", pid);
+    printf("  QuadHover-v0 (env API)        %12.0f steps/s\n", bench_env("QuadHover-v0", n / 2));
+    printf("  QuadTrack-v0 (env API)        %12.0f steps/s\n", bench_env("QuadTrack-v0", n / 2));
+    printf("  Quad2DHover-v0 (env API)      %12.0f steps/s\n", bench_env("Quad2DHover-v0", n));
+    printf("  MultiQuadHover-v0 K=2 (API)   %12.0f steps/s\n",
+           bench_env("MultiQuadHover-v0", n / 4));
+    printf("PID hover error 5 s after a 0.76 m offset: %.4f m\n", err5);
+    return g_sink == 12345.678; /* keep the results alive */
+}
