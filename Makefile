@@ -34,6 +34,18 @@ ifeq ($(HAVE_MUJOCO),1)
   MUJOCO_DEF := -DRLC_HAVE_MUJOCO=1
   PKG_LIBS += -lmujoco
 endif
+# Optional dependency: Debian's libhdf5-dev (serial) for Minari/D4RL dataset files (HDF5=0 builds
+# without them; the file functions then return RLC_ERR_UNSUPPORTED with a clear message).
+# hdf5-serial, not hdf5: hdf5.pc may point to the MPI build.
+HDF5 ?= 1
+ifeq ($(HDF5),1)
+  HAVE_HDF5 := $(shell pkg-config --exists hdf5-serial && echo 1)
+endif
+ifeq ($(HAVE_HDF5),1)
+  HDF5_DEF := -DRLC_HAVE_HDF5=1 $(shell pkg-config --cflags hdf5-serial)
+  PKG_LIBS += $(shell pkg-config --libs hdf5-serial)
+  PKGS_PC := hdf5-serial
+endif
 # Model files are looked up in $$RLC_DATA_DIR, the installed share folder, ./data, then the
 # data/ folder of the source tree the library was built from.
 DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"' -DRLC_SOURCE_DATA_DIR='"$(CURDIR)/data"'
@@ -42,7 +54,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.
 FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
-               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(DATA_DEF)
+               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(DATA_DEF)
 
 ifeq ($(MODE),release)
   OPT := -O2 -g
@@ -144,7 +156,7 @@ install: $(BUILD)/librlc.a $(BUILD)/librlc.so $(BUILD)/rlc
 	install -d $(DESTDIR)$(PREFIX)/share/rlc/mujoco
 	install -m 644 data/mujoco/*.xml $(DESTDIR)$(PREFIX)/share/rlc/mujoco/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
-	    -e 's|@REQUIRES@|$(PKGS)|' -e 's|@EXTRA_LIBS@|-lgif -lpthread -lm$(if $(HAVE_MUJOCO), -lmujoco)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
+	    -e 's|@REQUIRES@|$(PKGS) $(PKGS_PC)|' -e 's|@EXTRA_LIBS@|-lgif -lpthread -lm$(if $(HAVE_MUJOCO), -lmujoco)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
 
 clean:
 	rm -rf build

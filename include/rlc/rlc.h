@@ -19,6 +19,7 @@
 #include "rlc/tabular.h"
 #include "rlc/experiment.h"
 #include "rlc/quadrotor.h"
+#include "rlc/dataset.h"
 #include "rlc/sac.h"
 #include "rlc/td3.h"
 #include "rlc/dqn.h"

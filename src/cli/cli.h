@@ -23,5 +23,6 @@ int rlc_cli_bench(int argc, char **argv);      /* cmd_bench.c */
  * returns 0, or 1 after printing why to stderr (cmd_plot.c). */
 int rlc__cli_read_curve(const char *dir, const char *xkey, const char *ykey, double **xs,
                         double **ys, int *n);
+int rlc_cli_dataset(int argc, char **argv);    /* cmd_dataset.c */
 
 #endif

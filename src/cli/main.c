@@ -15,6 +15,7 @@ static const rlc_cli_command COMMANDS[] = {
      rlc_cli_experiment},
     {"export", "export a policy as a C header: rlc export --checkpoint F --c-header out.h",
      rlc_cli_export},
+    {"dataset", "offline datasets: rlc dataset collect|info|mix|convert ...", rlc_cli_dataset},
     {"plot", "learning curves: rlc plot RUN_DIR... [--out FILE.svg] [--y KEY]", rlc_cli_plot},
     {"bench", "learning benchmark: rlc bench learn --env ID --algo NAME --seeds N", rlc_cli_bench},
 };
