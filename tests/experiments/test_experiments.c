@@ -115,7 +115,7 @@ static void test_iwocs(void **st) {
 }
 
 static int run_cli(const char *args, char **out) {
-    char cmd[1024], path[512];
+    char cmd[2048], path[512];
     snprintf(path, sizeof path, "%s/cli-out.txt", rlc_test_tmpdir());
     snprintf(cmd, sizeof cmd, "%s experiment %s > '%s' 2>&1", rlc_test_rlc_binary(), args, path);
     int rc = system(cmd);
