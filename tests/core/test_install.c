@@ -16,8 +16,9 @@ static void test_pkgconfig_example(void **st) {
     const char *tmp = rlc_test_tmpdir();
     char cmd[2048], out[4096];
     snprintf(cmd, sizeof cmd,
-             "make -s MODE=release install PREFIX=%s/prefix >%s/install.log 2>&1 && echo ok", tmp,
-             tmp);
+             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s MODE=release BUILD=build/release "
+             "install PREFIX=%s/prefix >%s/install.log 2>&1 && echo ok",
+             tmp, tmp);
     run(cmd, out, sizeof out);
     assert_string_equal(out, "ok\n");
     snprintf(cmd, sizeof cmd,
