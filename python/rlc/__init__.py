@@ -15,6 +15,7 @@ Every failing call raises an RlcError subclass carrying rlc's own message.
 from . import _lib
 from .agent import Agent, algorithms, load, train
 from .agent import create as create_agent
+from .dataset import Dataset, load_dataset
 from .env import Env, EnvSpec, make, registry, spec
 from .env_checker import check_env
 from .errors import (FormatError, InvalidArgumentError, NotFoundError, RangeError, RlcError,
@@ -32,6 +33,7 @@ __all__ = [
     "Box", "Discrete", "MultiDiscrete", "Space",
     "load_safetensors", "save_safetensors", "Checkpoint",
     "train", "load", "Agent", "algorithms", "create_agent",
+    "Dataset", "load_dataset",
     "RlcError", "InvalidArgumentError", "RangeError", "FormatError", "NotFoundError",
     "StateError", "UnsupportedError", "RlcIOError", "RlcMemoryError",
     "LIB_PATH", "__version__",
