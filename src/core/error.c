@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static _Thread_local char g_last_error[1024];
@@ -16,10 +17,14 @@ void rlc_clear_error(void) {
 }
 
 rlc_status rlc_error(rlc_status code, const char *fmt, ...) {
+    /* Formatted into a local buffer first: callers may pass rlc_last_error() itself as an
+     * argument to add context to an inner error. */
+    char msg[sizeof g_last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_last_error, sizeof g_last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(g_last_error, msg, sizeof msg);
     return code;
 }
 

@@ -10,6 +10,9 @@ static void test_error_message(void **st) {
     assert_int_equal(s, RLC_ERR_INVALID);
     assert_string_equal(rlc_last_error(), "bad value 42");
     assert_string_equal(rlc_status_name(RLC_ERR_IO), "RLC_ERR_IO");
+    /* the current message may be used as an argument (adding context to an inner error) */
+    rlc_error(RLC_ERR_IO, "%s: %s", "file.bin", rlc_last_error());
+    assert_string_equal(rlc_last_error(), "file.bin: bad value 42");
     rlc_clear_error();
     assert_string_equal(rlc_last_error(), "");
 }
