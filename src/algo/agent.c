@@ -479,3 +479,28 @@ rlc_status rlc_agent_load(rlc_agent **out, const char *path, uint64_t seed) {
     *out = a;
     return RLC_OK;
 }
+
+rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo) {
+    const rlc_space *as = a->action_space;
+    if (as->kind != RLC_SPACE_BOX) {
+        char what[64];
+        if (as->kind == RLC_SPACE_DISCRETE)
+            snprintf(what, sizeof what, "Discrete(%lld)", (long long)as->n);
+        else
+            snprintf(what, sizeof what, "a MultiDiscrete action space");
+        return rlc_error(RLC_ERR_UNSUPPORTED, "%s needs a Box action space; %s has %s", algo,
+                         a->env_id, what);
+    }
+    if (as->dtype != RLC_SPACE_FLOAT32)
+        return rlc_error(RLC_ERR_UNSUPPORTED, "%s: %s: Box actions must be float32", algo,
+                         a->env_id);
+    for (int64_t j = 0; j < as->size; j++)
+        if (!isfinite(as->low[j]) || !isfinite(as->high[j]) || as->low[j] >= as->high[j])
+            return rlc_error(RLC_ERR_UNSUPPORTED,
+                             "%s needs a bounded Box action space; %s has action %lld in "
+                             "[%g, %g]",
+                             algo, a->env_id, (long long)j, as->low[j], as->high[j]);
+    if (a->obs_space->kind != RLC_SPACE_BOX)
+        return rlc_error(RLC_ERR_UNSUPPORTED, "%s: observation space must be a Box", algo);
+    return RLC_OK;
+}

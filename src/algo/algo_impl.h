@@ -64,6 +64,11 @@ extern const rlc__algo rlc__algo_ppo;
 extern const rlc__algo rlc__algo_sac, rlc__algo_td3;
 extern const rlc__algo rlc__algo_dqn;
 
+/* Checks the spaces of a continuous-control agent `algo` ("sac", "td3"): a float32 Box action
+ * space with finite bounds and a Box observation space; RLC_ERR_UNSUPPORTED with a message
+ * naming the env and the offending space otherwise. */
+rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo);
+
 /* Generalised advantage estimation over a rollout stored [T][N] (index t * N + i). term/trunc
  * flag the step that ended an episode; valid = 0 marks a next-step autoreset step (its action
  * was ignored): its advantage is 0 and its return its value. The next value of step t is

@@ -196,25 +196,8 @@ static rlc_status make_mlp(rlc_agent *a, rlc_params *p, const char *name, int in
 static rlc_status td3_init(rlc_agent *a) {
     const rlc_td3_config *c = a->cfg;
     const rlc_space *as = a->action_space;
-    if (as->kind != RLC_SPACE_BOX) {
-        char what[64];
-        if (as->kind == RLC_SPACE_DISCRETE)
-            snprintf(what, sizeof what, "Discrete(%lld)", (long long)as->n);
-        else
-            snprintf(what, sizeof what, "a MultiDiscrete action space");
-        return rlc_error(RLC_ERR_UNSUPPORTED, "td3 needs a Box action space; %s has %s", a->env_id,
-                         what);
-    }
-    if (as->dtype != RLC_SPACE_FLOAT32)
-        return rlc_error(RLC_ERR_UNSUPPORTED, "td3: %s: Box actions must be float32", a->env_id);
-    for (int64_t j = 0; j < as->size; j++)
-        if (!isfinite(as->low[j]) || !isfinite(as->high[j]) || as->low[j] >= as->high[j])
-            return rlc_error(RLC_ERR_UNSUPPORTED,
-                             "td3 needs a bounded Box action space; %s has action %lld in "
-                             "[%g, %g]",
-                             a->env_id, (long long)j, as->low[j], as->high[j]);
-    if (a->obs_space->kind != RLC_SPACE_BOX)
-        return rlc_error(RLC_ERR_UNSUPPORTED, "td3: observation space must be a Box");
+    rlc_status st_spaces = rlc__require_bounded_box(a, "td3");
+    if (st_spaces != RLC_OK) return st_spaces;
     if (c->num_threads > c->num_envs)
         return rlc_error(RLC_ERR_INVALID, "td3: num_threads (%lld) exceeds num_envs (%lld)",
                          (long long)c->num_threads, (long long)c->num_envs);
