@@ -504,3 +504,35 @@ rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo) {
         return rlc_error(RLC_ERR_UNSUPPORTED, "%s: observation space must be a Box", algo);
     return RLC_OK;
 }
+
+/* Records MLP m (hidden activation act, LayerNorm when ln) on x viewing p's values without
+ * gradients: the same ops as rlc_mlp_forward_params, but the actor loss only needs d/d(action)
+ * through the critics, so their weight gradients are not computed. */
+rlc_tensor *rlc__frozen_mlp(rlc_graph *g, const rlc_mlp *m, rlc_params *p, const char *name,
+                           int ln, rlc_act act, rlc_tensor *x) {
+    float *d = rlc_params_data(p);
+    int L = rlc_mlp_num_layers(m);
+    rlc_tensor *h = x;
+    for (int i = 0; i < L && h; i++) {
+        const rlc_linear *l = rlc_mlp_layer(m, i);
+        const rlc_param_entry *e = rlc_params_entry(p, l->weight);
+        h = rlc_matmul(g, h, rlc_param(g, d + e->offset, NULL, e->ndim, e->shape), 0, 1);
+        if (l->bias >= 0) {
+            e = rlc_params_entry(p, l->bias);
+            h = rlc_add(g, h, rlc_param(g, d + e->offset, NULL, e->ndim, e->shape));
+        }
+        if (i == L - 1) break;
+        if (ln) {
+            char nw[96], nb[96];
+            snprintf(nw, sizeof nw, "%s.ln%d.weight", name, i);
+            snprintf(nb, sizeof nb, "%s.ln%d.bias", name, i);
+            int iw = rlc_params_find(p, nw), ib = rlc_params_find(p, nb);
+            if (iw < 0 || ib < 0) return NULL; /* cannot happen: the MLP made them */
+            const rlc_param_entry *ew = rlc_params_entry(p, iw), *eb = rlc_params_entry(p, ib);
+            h = rlc_layer_norm(g, h, rlc_param(g, d + ew->offset, NULL, ew->ndim, ew->shape),
+                               rlc_param(g, d + eb->offset, NULL, eb->ndim, eb->shape), 1e-5);
+        }
+        h = rlc_activation(g, h, act, 0);
+    }
+    return h;
+}

@@ -69,6 +69,11 @@ extern const rlc__algo rlc__algo_dqn;
  * naming the env and the offending space otherwise. */
 rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo);
 
+/* Records MLP m (hidden activation act, LayerNorm "<name>.ln<i>" when ln) on x viewing p's
+ * values without gradients (actor losses through the critics of SAC and TD3). */
+rlc_tensor *rlc__frozen_mlp(rlc_graph *g, const rlc_mlp *m, rlc_params *p, const char *name,
+                            int ln, rlc_act act, rlc_tensor *x);
+
 /* Generalised advantage estimation over a rollout stored [T][N] (index t * N + i). term/trunc
  * flag the step that ended an episode; valid = 0 marks a next-step autoreset step (its action
  * was ignored): its advantage is 0 and its return its value. The next value of step t is
