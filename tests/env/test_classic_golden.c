@@ -381,9 +381,82 @@ static void test_pow2_matches_libm(void **st) {
     assert_true(slow > 0); /* the test does reach values where x*x would be wrong */
 }
 
+/* rlc__pow2f (Pendulum's float32 u**2) must equal glibc's powf(u, 2.0f) bit for bit: every
+ * float in Pendulum's torque range [-2, 2] with a 16-bit stride, random values over many
+ * magnitudes, and special cases. */
+static void test_pow2f_matches_libm(void **st) {
+    (void)st;
+    static const float special[] = {0.0f,      -0.0f,    1.0f,     -2.0f,  2.0f,     0.5f,
+                                    0x1p-8f,   0x1p8f,   0x1.fffffep-9f, 0x1.000002p8f, 1e-30f,
+                                    -1e-42f,   3e19f,    2e19f,    INFINITY, -INFINITY, NAN,
+                                    0.1f,      -1.9999999f};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+        float a = rlc__pow2f(special[i]), b = powf(special[i], 2.0f);
+        if (!(a == b || (isnan(a) && isnan(b))) || signbit(a) != signbit(b))
+            fail_msg("pow2f(%a) = %a, powf = %a", (double)special[i], (double)a, (double)b);
+    }
+    long n = 0, fast = 0;
+    for (uint32_t bits = 0; bits <= 0x40000000u; bits += 1u << 16 | 1u) {
+        for (int sign = 0; sign < 2; sign++) {
+            float u;
+            uint32_t ub = bits | (uint32_t)sign << 31;
+            memcpy(&u, &ub, sizeof u);
+            float a = rlc__pow2f(u), b = powf(u, 2.0f);
+            n++;
+            if (memcmp(&a, &b, sizeof a)) fail_msg("pow2f(%a) = %a, powf = %a", (double)u, (double)a, (double)b);
+        }
+    }
+    rlc_rng r;
+    rlc_rng_seed(&r, 2025);
+    for (int i = 0; i < 2000000; i++) {
+        float u = (float)ldexp(1.0 + rlc_rng_random(&r), (int)rlc_rng_integers(&r, -20, 21));
+        if (i & 1) u = -u;
+        float a = rlc__pow2f(u), b = powf(u, 2.0f);
+        double ex = (double)u * u;
+        n++;
+        if (fabs(ex - (double)(float)ex) > 0) fast += a == (float)ex; /* not exact: a path */
+        if (memcmp(&a, &b, sizeof a)) fail_msg("pow2f(%a) = %a, powf = %a", (double)u, (double)a, (double)b);
+    }
+    print_message("pow2f: %ld values identical to libm powf\n", n);
+    assert_true(fast > 1000000); /* the fast path is the common one */
+}
+
+/* rlc__angle_normalize equals NumPy's ((x + pi) % (2 pi)) - pi computed with fmod, including
+ * angles at and around the multiples of 2 pi where the fmod call is skipped. */
+static void test_angle_normalize(void **st) {
+    (void)st;
+    rlc_rng r;
+    rlc_rng_seed(&r, 7);
+    for (int i = 0; i < 1000000; i++) {
+        double x;
+        if (i % 4 == 0) {
+            int k = (int)rlc_rng_integers(&r, -6, 7);
+            x = k * M_PI + ldexp(rlc_rng_uniform(&r, -1, 1), -(int)rlc_rng_integers(&r, 0, 60));
+        } else {
+            x = rlc_rng_uniform(&r, -40.0, 40.0);
+        }
+        double y = x + M_PI, tp = 2 * M_PI, ref = fmod(y, tp);
+        if (ref != 0 && ref < 0) ref += tp;
+        ref -= M_PI;
+        double got = rlc__angle_normalize(x);
+        if (memcmp(&got, &ref, sizeof got))
+            fail_msg("angle_normalize(%a) = %a, want %a", x, got, ref);
+    }
+    double edge[] = {M_PI, -M_PI, 3 * M_PI, -3 * M_PI, 5 * M_PI, -5 * M_PI, 0.0, -0.0};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double y = edge[i] + M_PI, tp = 2 * M_PI, ref = fmod(y, tp);
+        if (ref != 0 && ref < 0) ref += tp;
+        ref -= M_PI;
+        double got = rlc__angle_normalize(edge[i]);
+        if (memcmp(&got, &ref, sizeof got))
+            fail_msg("angle_normalize(%a) = %a, want %a", edge[i], got, ref);
+    }
+}
+
 RLC_TESTS(env_golden, cmocka_unit_test(test_golden_cartpole),
           cmocka_unit_test(test_golden_mountaincar),
           cmocka_unit_test(test_golden_mountaincar_continuous),
           cmocka_unit_test(test_golden_pendulum), cmocka_unit_test(test_golden_acrobot),
           cmocka_unit_test(test_big_seeds), cmocka_unit_test(test_float32_rounding_regression),
-          cmocka_unit_test(test_pow2_matches_libm))
+          cmocka_unit_test(test_pow2_matches_libm), cmocka_unit_test(test_pow2f_matches_libm),
+          cmocka_unit_test(test_angle_normalize))

@@ -67,25 +67,65 @@ typedef struct rlc__acrobot {
 } rlc__acrobot;
 
 /* pow(x, 2.0) bit-identical to glibc's pow (which Gymnasium's `x**2` calls), but fast.
- * glibc's pow is within 0.54 ulp of the exact result (its documented bound; measured errors
- * for squares are below 0.501 ulp), so whenever the correctly rounded x*x lies within 0.45 ulp
- * of the exact square, pow cannot have returned the other neighbour and equals x*x. The exact
- * error of x*x comes from Dekker's product (exact without FMA). Near-ties (about 10% of
- * inputs), powers of two and extreme magnitudes call pow. Checked against libm in
- * tests/env/test_classic_golden.c. */
+ * glibc's pow documents its error as ulperr_exp + 1024 * ln2 * relerr_log * 2^53 with
+ * ulperr_exp = 0.509 ulp (0.511 without FMA) and relerr_log = 1.5 * 2^-68: for a square of
+ * 2^-60 < |x| < 2^60 (|2 ln x| < 84) that is under 0.515 ulp, under 0.535 ulp up to 2^400, so
+ * whenever the correctly rounded x*x lies within 0.48 (0.46) ulp of the exact square, pow
+ * cannot have returned the other neighbour and equals x*x. The exact error of x*x comes from
+ * Dekker's product (exact without FMA). Near-ties (about 4% of inputs), powers of two and
+ * extreme magnitudes call pow. Checked against libm in tests/env/test_classic_golden.c. */
 static inline double rlc__pow2(double x) {
     double p = x * x, ax = fabs(x);
     if (!(ax > 0x1p-400 && ax < 0x1p+400)) return pow(x, 2.0); /* 0, tiny, huge, inf, nan */
     const double split = 134217729.0;                          /* 2^27 + 1 */
     double c = split * x, hi = c - (c - x), lo = x - hi;
     double err = (((hi * hi - p) + hi * lo) + hi * lo) + lo * lo; /* x*x - p, exactly */
+    /* exact square (Pendulum's clipped speed 8): pow's error before its final rounding is a
+     * few hundredths of an ulp, so it rounds to p even where p is a power of two */
+    if (err == 0) return p;
     uint64_t b, ub;
     memcpy(&b, &p, sizeof b);
     if (!(b & 0x000fffffffffffffull)) return pow(x, 2.0); /* p = 2^k: uneven spacing below */
     ub = (b & 0x7ff0000000000000ull) - (52ull << 52);     /* ulp(p) = 2^(exponent - 52) */
     double ulp;
     memcpy(&ulp, &ub, sizeof ulp);
-    return fabs(err) < 0.45 * ulp ? p : pow(x, 2.0);
+    double lim = ax > 0x1p-60 && ax < 0x1p+60 ? 0.48 : 0.46;
+    return fabs(err) < lim * ulp ? p : pow(x, 2.0);
+}
+
+/* powf(u, 2.0f) bit-identical to glibc's powf (NumPy's float32 `u**2`), but fast. The square
+ * of a float is exact in double, so the distance d between the exact square and p, the
+ * correctly rounded float, is known exactly. glibc's powf works in double: its documented
+ * bounds (log2 within 1.83 * 2^-33 relative, exp2 within 1.69 * 2^-34) put its result before
+ * the final rounding within ln2 * |2 log2 u| * 1.83 * 2^-33 + 1.69 * 2^-34 < 2^-28 of the exact
+ * square for 2^-8 <= |u| <= 2^8: under 0.07 float ulp, so for d < 0.43 ulp it rounds to p.
+ * Exact squares return p; near-ties (about 14% of inputs), powers of two and other magnitudes
+ * call powf. (Exhaustively, glibc 2.36's powf(u, 2) equals the rounded square for every
+ * |u| < 4.) Checked against libm in tests/env/test_classic_golden.c. */
+static inline float rlc__pow2f(float u) {
+    double ex = (double)u * (double)u;
+    float p = (float)ex;
+    double d = fabs(ex - (double)p);
+    if (d == 0) return p; /* also 0 and the clipped torque 2 */
+    float au = fabsf(u);
+    if (!(au >= 0x1p-8f && au <= 0x1p8f)) return powf(u, 2.0f); /* also nan */
+    uint32_t b, ub;
+    memcpy(&b, &p, sizeof b);
+    if (!(b & 0x007fffffu)) return powf(u, 2.0f); /* p = 2^k: uneven spacing below */
+    ub = (b & 0x7f800000u) - (23u << 23);          /* ulp(p) = 2^(exponent - 23) */
+    float ulp;
+    memcpy(&ulp, &ub, sizeof ulp);
+    return d < 0.43 * (double)ulp ? p : powf(u, 2.0f);
+}
+
+/* NumPy's ((x + pi) % (2 pi)) - pi (floor modulo). fmod is exact and returns y itself when
+ * |y| < 2 pi; when 2 pi <= |y| < 4 pi it returns y -/+ 2 pi, which the subtraction gives
+ * exactly (Sterbenz), so only larger angles call it. */
+static inline double rlc__angle_normalize(double x) {
+    double y = x + M_PI, tp = 2 * M_PI, ay = fabs(y);
+    double r = ay < tp ? y : ay < 2 * tp ? (y > 0 ? y - tp : y + tp) : fmod(y, tp);
+    if (r != 0 && r < 0) r += tp;
+    return r - M_PI;
 }
 
 extern const rlc__env_def rlc__cartpole_def;

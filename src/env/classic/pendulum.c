@@ -52,15 +52,6 @@ static void pend_reset(void *self, rlc_rng *rng, void *obs) {
     pend_observe(e, obs);
 }
 
-/* ((x + pi) % (2 pi)) - pi with NumPy's floor modulo. fmod is exact and returns y itself when
- * |y| < 2 pi, so that common case skips the call. */
-static double angle_normalize(double x) {
-    double y = x + M_PI, tp = 2 * M_PI;
-    double r = fabs(y) < tp ? y : fmod(y, tp);
-    if (r != 0 && r < 0) r += tp;
-    return r - M_PI;
-}
-
 static void pend_step(void *self, rlc_rng *rng, const void *action, void *obs, double *reward,
                       int *terminated) {
     rlc__pendulum *e = self;
@@ -71,7 +62,7 @@ static void pend_step(void *self, rlc_rng *rng, const void *action, void *obs, d
     u = u < -mt ? -mt : u > mt ? mt : u; /* np.clip in float32 */
     e->s.last_u = u;
     double costs =
-        rlc__pow2(angle_normalize(th)) + 0.1 * rlc__pow2(thdot) + (double)(0.001f * powf(u, 2.0f));
+        rlc__pow2(rlc__angle_normalize(th)) + 0.1 * rlc__pow2(thdot) + (double)(0.001f * rlc__pow2f(u));
     double newthdot = thdot + (e->c_grav * e->s.sin_theta + (double)(e->c_torque * u)) * e->dt;
     if (newthdot < -e->max_speed) newthdot = -e->max_speed;
     if (newthdot > e->max_speed) newthdot = e->max_speed;
