@@ -46,6 +46,18 @@ ifeq ($(HAVE_HDF5),1)
   PKG_LIBS += $(shell pkg-config --libs hdf5-serial)
   PKGS_PC := hdf5-serial
 endif
+# Optional dependency: MPI (Debian's libopenmpi-dev, found through pkg-config as ompi-c or mpi)
+# for distributed training under mpirun (MPI=0 builds without it; `rlc train` under mpirun then
+# says that MPI support was not built). Only src/dist/ includes mpi.h.
+MPI ?= 1
+ifeq ($(MPI),1)
+  MPI_PC := $(firstword $(foreach p,ompi-c mpi,$(shell pkg-config --exists $(p) && echo $(p))))
+endif
+ifneq ($(MPI_PC),)
+  MPI_DEF := -DRLC_HAVE_MPI=1 $(shell pkg-config --cflags $(MPI_PC))
+  PKG_LIBS += $(shell pkg-config --libs $(MPI_PC))
+  PKGS_PC += $(MPI_PC)
+endif
 # Model files are looked up in $$RLC_DATA_DIR, the installed share folder, ./data, then the
 # data/ folder of the source tree the library was built from.
 DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"' -DRLC_SOURCE_DATA_DIR='"$(CURDIR)/data"'
@@ -54,7 +66,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.
 FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
-               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(DATA_DEF)
+               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(MPI_DEF) $(DATA_DEF)
 
 ifeq ($(MODE),release)
   OPT := -O2 -g

@@ -1,6 +1,7 @@
 /* Speed of the nn stack: forward + backward + Adam step of a 17-256-256-6 ReLU MLP with MSE
- * loss at batch 256 and 1, against the time OpenBLAS needs for exactly the same matrix products,
- * plus GEMM GFLOP/s of the portable kernel and of OpenBLAS. Medians of several repetitions. */
+ * loss at batch 256 and 1, against the time rlc's GEMM front end (SIMD kernel for small products,
+ * else OpenBLAS) needs for exactly the same matrix products, plus GEMM GFLOP/s of the portable
+ * kernel, the SIMD kernel and OpenBLAS. Medians of several repetitions. */
 #include "core/gemm.h"
 #include "rlc/nn.h"
 #include "rlc/optim.h"
@@ -195,8 +196,7 @@ static void run_mlp(int B, int iters) {
     printf("    forward                  %9.1f us\n", t_fwd);
     printf("    forward+backward         %9.1f us  (incl. zero_grad)\n", t_fb);
     printf("    adam step                %9.1f us\n", t_adam);
-    printf("  bare %s GEMMs (8 calls) %8.1f us\n", rlc_have_blas() ? "OpenBLAS" : "portable",
-           median(tg, REPS));
+    printf("  bare rlc__sgemm calls (8)  %9.1f us\n", median(tg, REPS));
     printf("  step / GEMM                %9.2fx\n", median(ratio, REPS));
 #ifdef RLC_HAVE_CBLAS
     if (B == 1)
@@ -207,31 +207,47 @@ static void run_mlp(int B, int iters) {
 }
 
 typedef struct gemm_ctx {
-    int n, portable;
+    int ta, tb, M, N, K, mode; /* mode 0: portable, 1: SIMD kernel, 2: OpenBLAS */
     float *a, *b, *c;
 } gemm_ctx;
 
 static void gemm_call(void *ctx) {
     gemm_ctx *g = ctx;
-    if (g->portable)
-        rlc__sgemm_portable(0, 0, g->n, g->n, g->n, 1, g->a, g->n, g->b, g->n, 0, g->c, g->n);
+    int lda = g->ta ? g->M : g->K, ldb = g->tb ? g->K : g->N;
+    if (g->mode == 0)
+        rlc__sgemm_portable(g->ta, g->tb, g->M, g->N, g->K, 1, g->a, lda, g->b, ldb, 0, g->c, g->N);
+    else if (g->mode == 1)
+        rlc__sgemm_simd(g->ta, g->tb, g->M, g->N, g->K, 1, g->a, lda, g->b, ldb, 0, g->c, g->N);
+#ifdef RLC_HAVE_CBLAS
     else
-        rlc__sgemm(0, 0, g->n, g->n, g->n, 1, g->a, g->n, g->b, g->n, 0, g->c, g->n);
+        cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                    g->tb ? CblasTrans : CblasNoTrans, g->M, g->N, g->K, 1, g->a, lda, g->b, ldb,
+                    0, g->c, g->N);
+#endif
 }
 
+/* GFLOP/s of the three GEMMs on square sizes and on the products of a 64-64 layer at batch 100
+ * (TD3 on Pendulum: forward X W^T, input gradient dY W, weight gradient dY^T X). */
 static void run_gemm(void) {
-    int sizes[] = {64, 256, 1024};
-    printf("SGEMM C = A B (square, one thread), GFLOP/s:\n    n   portable  %s\n",
-           rlc_have_blas() ? "OpenBLAS" : "(no BLAS)");
-    for (int k = 0; k < 3; k++) {
-        int n = sizes[k];
-        gemm_ctx g = {n, 1, buf((size_t)n * n), buf((size_t)n * n), buf((size_t)n * n)};
-        double flop = 2.0 * n * n * n;
+    static const int shapes[][5] = {{0, 0, 64, 64, 64},   {0, 0, 256, 256, 256}, {0, 0, 1024, 1024, 1024},
+                                    {0, 1, 100, 64, 64},  {0, 0, 100, 64, 64},   {1, 0, 64, 64, 100}};
+    int lv = rlc__sgemm_simd_level();
+    printf("SGEMM C = op(A) op(B), one thread, GFLOP/s (SIMD kernel: %s):\n"
+           "  ta tb     M     N     K   portable      SIMD  OpenBLAS\n",
+           lv == 2 ? "AVX-512" : lv == 1 ? "AVX2" : "none on this CPU");
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const int *sh = shapes[k];
+        size_t n = (size_t)1024 * 1024;
+        gemm_ctx g = {sh[0], sh[1], sh[2], sh[3], sh[4], 0, buf(n), buf(n), buf(n)};
+        double flop = 2.0 * g.M * g.N * g.K, gf[3] = {0, 0, 0};
         int iters = (int)(2e8 / flop) + 1;
-        double tp = time_us(gemm_call, &g, iters);
-        g.portable = 0;
-        double tb = rlc_have_blas() ? time_us(gemm_call, &g, iters * 8) : 0;
-        printf("%5d   %8.1f  %8.1f\n", n, flop / tp * 1e-3, tb > 0 ? flop / tb * 1e-3 : 0.0);
+        for (int m = 0; m < 3; m++) {
+            if ((m == 1 && lv == 0) || (m == 2 && !rlc_have_blas())) continue;
+            g.mode = m;
+            gf[m] = flop / time_us(gemm_call, &g, m ? iters * 8 : iters) * 1e-3;
+        }
+        printf("  %2d %2d %5d %5d %5d   %8.1f  %8.1f  %8.1f\n", g.ta, g.tb, g.M, g.N, g.K, gf[0],
+               gf[1], gf[2]);
         free(g.a);
         free(g.b);
         free(g.c);

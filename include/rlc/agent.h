@@ -134,22 +134,41 @@ typedef struct rlc_train_checkpoint {
 /* rlc_agent_train with checkpoints. A checkpoint holds everything an exact continuation
  * needs: parameters, optimizer state, normalisers, the loop's counters and recent returns,
  * every sub-env's snapshot (rlc_env_get_state: physics, RNG, time limit) and current
- * observations, and the algorithm's run state (RNG streams, schedules: the write_train_state
- * hook). It is taken at the first update boundary at or past each multiple of `every` where no
- * sub-env waits for its next-step autoreset (that pending reset is private to the vector env),
- * and once more at the end. A run resumed from a checkpoint (same agent config and seed, same
- * total_steps, same build) ends with the same parameters, bit for bit, as an uninterrupted
- * run; rows logged before the checkpoint and after the kill are logged again (open the
- * logger in append mode and expect rows past the checkpoint's step to repeat).
+ * observations, and the algorithm's run state (write_train_state hook: RNG streams, counters
+ * and schedules, PPO's partial rollout, the off-policy replay buffer with its n-step queues
+ * and priorities). It is taken at the first step at or past each multiple of `every` where no
+ * sub-env waits for its next-step autoreset (that pending reset is private to the vector env;
+ * data-parallel runs: the first such update boundary), and once more at the end. A run
+ * resumed from a checkpoint (same agent config and seed, same total_steps, same build) ends
+ * with the same parameters, bit for bit, as an uninterrupted run; rows logged before the
+ * checkpoint and after the kill are logged again (open the logger in append mode and expect
+ * rows past the checkpoint's step to repeat).
  * Errors: those of rlc_agent_train; RLC_ERR_NOT_FOUND when resuming without the file;
  * RLC_ERR_FORMAT when the file is not a resumable checkpoint of this agent (another algo,
- * env, seed, num_envs or total_steps: the message names the mismatch); RLC_ERR_UNSUPPORTED
- * when resuming an algorithm without run-state support (off-policy algorithms, whose replay
- * contents are not saved yet); RLC_ERR_IO writing the file. */
+ * env, seed, num_envs or total_steps, or a replay buffer of another size: the message names
+ * the mismatch); RLC_ERR_UNSUPPORTED when resuming an algorithm without run-state support;
+ * RLC_ERR_IO writing the file. */
 RLC_API rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed,
                                              const rlc_train_options *opt,
                                              const rlc_train_checkpoint *ck,
                                              rlc_train_result *res);
+
+/* Hooks into the trainer loop (rlc_agent_train_hooked); zero fields mean none. */
+typedef struct rlc_train_hooks {
+    /* Wraps each training sub-env right after it is made (rlc_vec_env_options.wrap, index i
+     * of num_envs), e.g. with rlc_wrap_snapshot; evaluation envs are not wrapped. */
+    rlc_status (*wrap)(rlc_env **env, int index, void *user);
+    /* Called after every update with the env steps taken so far (e.g. to evaluate the agent
+     * with rlc_agent_evaluate); a non-zero return stops training after this update. */
+    int (*after_update)(rlc_agent *a, int64_t steps, void *user);
+    void *user;
+} rlc_train_hooks;
+
+/* rlc_agent_train with hooks (NULL: none). Errors: those of rlc_agent_train and of the wrap
+ * hook. */
+RLC_API rlc_status rlc_agent_train_hooked(rlc_agent *a, uint64_t seed,
+                                          const rlc_train_options *opt,
+                                          const rlc_train_hooks *hooks, rlc_train_result *res);
 
 /* Runs `episodes` episodes on a fresh env (episode i reset with seed + i), deterministic
  * actions unless `stochastic`, and writes each undiscounted return to returns[episodes] (may

@@ -105,11 +105,13 @@ typedef struct rlc_step_result {
 /* Creates the environment registered as `id` (e.g. "CartPole-v1"). `kwargs` is NULL, "" or
  * "key=value,key=value" (spaces around tokens ignored) setting the env's physical parameters
  * and `max_episode_steps` (0 = no time limit); see rlc_env_registry_find() for each env's
- * keys. On success *out owns a new env (free with rlc_env_destroy). Errors (out untouched):
- * RLC_ERR_NOT_FOUND for an unknown id (the message suggests the closest ids),
- * RLC_ERR_INVALID for an unknown/malformed/duplicate key or an unparsable value (the message
- * names the key and lists the known ones), RLC_ERR_RANGE for a value outside its range,
- * RLC_ERR_NOMEM. */
+ * keys. String keys (RLC_PARAM_STRING, e.g. the MuJoCo envs' "xml=/path/model.xml") take the
+ * text up to the next comma. On success *out owns a new env (free with rlc_env_destroy).
+ * Errors (out untouched): RLC_ERR_NOT_FOUND for an unknown id (the message suggests the
+ * closest ids), RLC_ERR_INVALID for an unknown/malformed/duplicate key, an unparsable or empty
+ * value (the message names the key and lists the known ones), RLC_ERR_RANGE for a value outside
+ * its range, RLC_ERR_NOMEM, and the env's own errors (e.g. RLC_ERR_NOT_FOUND / RLC_ERR_FORMAT
+ * for a missing or unusable model file). */
 RLC_API rlc_status rlc_env_make(rlc_env **out, const char *id, const char *kwargs);
 /* Frees the env. Accepts NULL. */
 RLC_API void rlc_env_destroy(rlc_env *env);
@@ -143,7 +145,10 @@ RLC_API rlc_status rlc_env_reset(rlc_env *env, int64_t seed, void *obs);
  * the episode ended; RLC_ERR_RANGE for a Discrete/MultiDiscrete index outside the space
  * (Acrobot-v1 also accepts Python's negative indices -3..-1, as Gymnasium does) or a
  * non-finite Box element; RLC_ERR_INVALID for a NULL action. Finite Box actions outside the
- * bounds are accepted and clipped by the env itself, as in Gymnasium. */
+ * bounds are accepted and clipped by the env itself, as in Gymnasium. A MuJoCo env whose
+ * simulation became unstable (NaN/inf in MuJoCo's check) returns RLC_ERR_RANGE with MuJoCo's
+ * warning: the step is not applied (the state stays the one before it, obs gets its
+ * observation, out is untouched) and the episode is over. */
 RLC_API rlc_status rlc_env_step(rlc_env *env, const void *action, void *obs, rlc_step_result *out);
 /* rlc_env_step with the action given as `n` doubles (for the CLI, bindings and files): `n`
  * must equal the action space's size (RLC_ERR_INVALID otherwise; at most 64 values), Discrete
@@ -194,11 +199,13 @@ RLC_API rlc_status rlc_env_render(const rlc_env *env, uint8_t *rgb, int width, i
 typedef enum rlc_param_type {
     RLC_PARAM_REAL = 0,
     RLC_PARAM_INT = 1,
-    RLC_PARAM_BOOL = 2
+    RLC_PARAM_BOOL = 2,
+    RLC_PARAM_STRING = 3 /* text (e.g. a file path) without commas; default: none given */
 } rlc_param_type;
 
-/* One keyword argument of an env (a physical parameter). Values must be finite and lie in
- * [lo, hi] (lo excluded when lo_open). */
+/* One keyword argument of an env (a physical parameter, or a string such as a model file).
+ * Numeric values must be finite and lie in [lo, hi] (lo excluded when lo_open); a string
+ * parameter ignores default_value, lo and hi. */
 typedef struct rlc_env_param {
     const char *name;
     rlc_param_type type;

@@ -240,6 +240,10 @@ RLC_API rlc_tensor *rlc_mlp_forward(rlc_graph *g, const rlc_mlp *m, rlc_tensor *
 /* The same with another params set of identical layout (a target network). */
 RLC_API rlc_tensor *rlc_mlp_forward_params(rlc_graph *g, const rlc_mlp *m, rlc_params *p,
                                            rlc_tensor *x);
+/* The same with p's values as constants: gradients flow to x only, none to p (an actor loss
+ * through a critic). x must have 2+ dims. NULL (sticky graph error) on bad arguments. */
+RLC_API rlc_tensor *rlc_mlp_forward_frozen(rlc_graph *g, const rlc_mlp *m, rlc_params *p,
+                                           rlc_tensor *x);
 RLC_API rlc_params *rlc_mlp_params(const rlc_mlp *m);
 RLC_API int rlc_mlp_in(const rlc_mlp *m);
 RLC_API int rlc_mlp_out(const rlc_mlp *m);

@@ -105,6 +105,56 @@ RLC_API double rlc_schedule_value(const rlc_schedule *s, int64_t step);
 /* Parses "constant", "linear", "cosine". */
 RLC_API rlc_status rlc_schedule_kind_parse(const char *name, rlc_schedule_kind *out);
 
+/* ObGD: overshooting-bounded gradient descent with eligibility traces, the optimizer of the
+ * stream-x algorithms (Elsayed, Vasan & Mahmood 2024, "Streaming deep reinforcement learning
+ * finally works", Algorithm 3). One step with TD error delta, trace z and gradient g:
+ *   z     <- gamma lambda z + g
+ *   dbar  =  max(|delta|, 1)
+ *   M     =  lr kappa dbar ||z||_1
+ *   step  =  lr / max(M, 1)
+ *   w     <- w + step delta z            (then z <- 0 when the episode ended: reset)
+ * The update has the TD form (w moves along +delta z): g is the gradient of the prediction
+ * itself (v(s), q(s,a), log pi(a|s) + an entropy term), not of a loss. For a linear predictor
+ * with features |x_i| <= 1 the bound gives step ||z||_2^2 <= step ||z||_1 <= 1/kappa, so the
+ * new TD error keeps the sign of delta (no overshooting) when kappa >= 1. ||z||_1 is summed in
+ * double in index order (deterministic). Paper defaults: lr 1, gamma 0.99, lambda 0.8, kappa 2
+ * (3 for a policy). */
+typedef struct rlc_obgd_config {
+    double lr;        /* alpha, the largest step (default 1) */
+    double gamma;     /* discount of the trace decay (default 0.99) */
+    double lambda;    /* trace decay (default 0.8) */
+    double kappa;     /* overshooting bound, > 0 (default 2) */
+    int first_entry;  /* entries of the params it updates: [first_entry, first_entry +     */
+    int n_entries;    /* n_entries); 0, 0 = all. Several ObGD may share one params set on
+                         disjoint entry ranges (e.g. actor and critic with their own kappa). */
+    int zero_grad;    /* 1: the step also sets the gradients of its entries to zero */
+} rlc_obgd_config;
+
+typedef struct rlc_obgd rlc_obgd;
+
+/* The paper's defaults (above), all entries, zero_grad 0. */
+RLC_API rlc_obgd_config rlc_obgd_defaults(void);
+/* The bounded step size lr / max(lr kappa max(|delta|, 1) z_l1, 1) for a trace of L1 norm
+ * z_l1 (exposed for fused implementations and tests). */
+RLC_API double rlc_obgd_step_size(double lr, double kappa, double delta, double z_l1);
+/* Creates ObGD over p's entries: the trace lives in p's state slot 0, named
+ * "eligibility_trace" (checkpoints with RLC_CKPT_OPTIM carry it; optimizer kind "obgd"), and is
+ * zeroed over the range; p's step count is reset. p must outlive it. NULL on failure:
+ * RLC_ERR_INVALID (NULL argument, entry range outside p), RLC_ERR_RANGE (lr < 0, kappa <= 0,
+ * gamma or lambda outside [0, 1], non-finite values), RLC_ERR_STATE (p already has another
+ * kind of optimizer), RLC_ERR_NOMEM. */
+RLC_API rlc_obgd *rlc_obgd_create(rlc_params *p, const rlc_obgd_config *cfg);
+/* Frees the optimizer (the trace stays in p). Accepts NULL. */
+RLC_API void rlc_obgd_destroy(rlc_obgd *o);
+/* One update from p's gradients (see above); returns the step size used. reset = 1 zeroes the
+ * trace after the update (episode end; Watkins's Q(lambda) after an exploratory action).
+ * Allocates nothing. */
+RLC_API double rlc_obgd_step(rlc_obgd *o, double delta, int reset);
+/* Zeroes the trace of its entries. */
+RLC_API void rlc_obgd_reset(rlc_obgd *o);
+RLC_API void rlc_obgd_set_lr(rlc_obgd *o, double lr);
+RLC_API const rlc_obgd_config *rlc_obgd_config_of(const rlc_obgd *o);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 
 #include "rlc/core.h"
 #include "rlc/rng.h"
+#include "rlc/safetensors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,26 @@ RLC_API double rlc_replay_priority(const rlc_replay *r, int64_t slot);
 /* Empties the buffer and the pending n-step queues (a new run with fresh env streams);
  * priorities restart at max priority 1. Allocates nothing. */
 RLC_API void rlc_replay_clear(rlc_replay *r);
+
+/* Checkpoints: the buffer's whole state as safetensors tensors named "<prefix><field>" (prefix
+ * may be NULL): "shape" (I64 capacity, obs_dim, act_dim, num_envs, n_step, prioritized), "coef"
+ * (F64 gamma, alpha, eps), "counters" (I64 write position, size), "max_priority" (F64), the
+ * stored rows "obs" [size, obs_dim], "action" [size, act_dim], "reward", "next_obs",
+ * "discount" [size] (F32), "priority" (F64 [size] sum-tree leaves, prioritized only) and the
+ * pending n-step queues "queue_obs" [num_envs, n_step, obs_dim], "queue_action",
+ * "queue_reward", "queue_head", "queue_len" (I32 [num_envs]). The large columns are referenced,
+ * not copied (rlc_st_writer_add): save the writer before the buffer changes. Errors:
+ * RLC_ERR_INVALID (NULL argument, or a prefix that makes a name of 256 bytes or more),
+ * RLC_ERR_NOMEM. */
+RLC_API rlc_status rlc_replay_write(const rlc_replay *r, rlc_st_writer *w, const char *prefix);
+/* Restores a buffer written by rlc_replay_write into r, which must have been created with the
+ * same capacity, dimensions, num_envs, n_step, gamma and prioritization (alpha and eps too
+ * when prioritized): afterwards sampling and adding continue exactly as in the buffer that
+ * was saved. Everything is checked before r changes (r is untouched on failure):
+ * RLC_ERR_NOT_FOUND for a missing tensor, RLC_ERR_FORMAT for a wrong dtype or shape, a
+ * configuration that differs from r's (the message names it) or corrupt counters, queues or
+ * priorities; RLC_ERR_INVALID for NULL arguments. */
+RLC_API rlc_status rlc_replay_read(rlc_replay *r, const rlc_st_file *f, const char *prefix);
 
 #ifdef __cplusplus
 }

@@ -16,13 +16,18 @@
 #include "rlc/optim.h"
 #include "rlc/agent.h"
 #include "rlc/goexplore.h"
+#include "rlc/rlif.h"
 #include "rlc/tabular.h"
 #include "rlc/experiment.h"
 #include "rlc/quadrotor.h"
 #include "rlc/dataset.h"
+#include "rlc/offline.h"
 #include "rlc/sac.h"
 #include "rlc/td3.h"
 #include "rlc/dqn.h"
+#include "rlc/stream.h"
+#include "rlc/trading.h"
 #include "rlc/replay.h"
+#include "rlc/dist.h"
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef RLC_TABULAR_H
 #define RLC_TABULAR_H
 
+#include "rlc/config.h"
 #include "rlc/core.h"
 #include "rlc/rng.h"
 
@@ -274,6 +275,41 @@ RLC_API void rlc_qlearning_options_init(rlc_qlearning_options *o);
 RLC_API rlc_status rlc_qlearning_run(const rlc_tabular_sim *sim, const rlc_qlearning_options *o,
                                      double *Q, double *episode_returns, int max_episodes,
                                      int *n_episodes);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Q-learning and Dyna-Q as agents (rlc/agent.h): `rlc train --algo q-learning|dyna-q`.      */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Hyperparameters of the agents "q-learning" and "dyna-q" (they differ only in the default of
+ * planning_steps). Any env with a Discrete action space: every distinct observation (its
+ * float32 values, hashed to 64 bits) is a table state, up to max_states; the Q-table is the
+ * agent's parameter block "q" (float64 [max_states, A]) in its safetensors checkpoint, with the
+ * observation hashes in "tabular.keys". Exploration: epsilon decays linearly from
+ * exploration_initial_eps to exploration_final_eps over exploration_fraction of the run (ties
+ * of the greedy action broken at random while training). Dyna-Q keeps Sutton and Barto's
+ * last-outcome model of each tried (s, a) and makes planning_steps updates per real step on
+ * pairs drawn uniformly from those tried. Acting (rlc_agent_act) is greedy (lowest action on
+ * ties; action 0 for an unseen observation) when deterministic, else epsilon-greedy with the
+ * final epsilon. */
+#define RLC_TABQ_FIELDS_(X, PLANNING)                                                          \
+    X(INT, num_envs, 1, 1, 4096, "parallel environments")                                      \
+    X(REAL, gamma, 0.99, 0, 1, "discount factor")                                              \
+    X(REAL, alpha, 0.1, 0, 1, "step size of the Q update")                                     \
+    X(REAL, exploration_initial_eps, 1.0, 0, 1, "epsilon at the start")                        \
+    X(REAL, exploration_final_eps, 0.05, 0, 1, "epsilon after the decay")                      \
+    X(REAL, exploration_fraction, 0.1, 0, 1, "fraction of the run over which epsilon decays")  \
+    X(INT, planning_steps, PLANNING, 0, 1 << 20, "Dyna-Q model updates per real step")         \
+    X(INT, max_states, 65536, 1, 1 << 24, "capacity of the table (distinct observations)")     \
+    X(REAL, q_init, 0, -1e9, 1e9, "initial Q values (optimism when above the returns)")        \
+    X(INT, log_every, 1000, 1, 1e15, "env steps between progress rows")
+#define RLC_QLEARNING_FIELDS(X) RLC_TABQ_FIELDS_(X, 0)
+#define RLC_DYNAQ_FIELDS(X) RLC_TABQ_FIELDS_(X, 10)
+
+RLC_CONFIG_STRUCT(rlc_qlearning_config, RLC_QLEARNING_FIELDS);
+RLC_CONFIG_STRUCT(rlc_dynaq_config, RLC_DYNAQ_FIELDS);
+/* The config tables of the two agents. */
+RLC_API const rlc_config_table *rlc_qlearning_config_table(void);
+RLC_API const rlc_config_table *rlc_dynaq_config_table(void);
 
 /* ======================================================================================== */
 /* UCBVI (Azar, Osband and Munos 2017) and its KL-regularised variant                        */

@@ -122,6 +122,66 @@ RLC_API rlc_status rlc_wrap_sticky_action(rlc_env **out, rlc_env *inner, double 
 RLC_API rlc_status rlc_wrap_obs_noise(rlc_env **out, rlc_env *inner, double sigma);
 
 /* ---------------------------------------------------------------------------------------
+ * Snapshot RL (S3RL, Zhao et al. 2024; src/env/snapshot.c): student episodes start from states
+ * of teacher trajectories. A self-contained layer (its own file): rlc_wrap_kind_of reports
+ * RLC_WRAP_NONE for it and rlc_wrap_unwrapped stops at it; rlc_snapshot_inner gives the env
+ * below. Spaces, rewards and the RNG stream are the inner env's; snapshots include the layer.
+ * ------------------------------------------------------------------------------------- */
+
+/* Options of rlc_wrap_snapshot; rlc_snapshot_options_init gives the defaults. */
+typedef struct rlc_snapshot_options {
+    /* Status classification: k-means over the (z-scored) observations of the teacher states
+     * into this many clusters; a snapshot start picks a cluster uniformly, then a state of it
+     * uniformly. 1 (or 0) = no classification: every state equally likely (naive snapshot
+     * init). Default 8; at most the number of states (empty clusters are dropped). */
+    int clusters;
+    int kmeans_iters; /* Lloyd iterations at most (default 100) */
+    uint64_t seed;    /* k-means++ seeding (same seed, same clusters) */
+    /* Student trajectory truncation: an episode started from a snapshot is truncated after
+     * this many steps (the inner time limit still applies). 0 = off. Default 0. */
+    int64_t horizon;
+    /* Probability that a reset starts from a snapshot (else the inner env's own start).
+     * Default 1. */
+    double prob;
+} rlc_snapshot_options;
+
+RLC_API void rlc_snapshot_options_init(rlc_snapshot_options *o);
+
+/* Wraps `inner` so that each reset (after the inner env's own reset, which keeps the RNG
+ * stream as without the wrapper) replaces, with probability opt->prob, the start state by a
+ * teacher state: states[n * d] are state vectors (d = rlc_env_state_dim(inner), see
+ * rlc_env_get_state_vector), copied. The obs after such a reset is exactly the obs of that
+ * state. Clustering runs here, on the obs of each state (the inner env is put back exactly as
+ * it was). opt NULL: defaults. Errors: RLC_ERR_INVALID (NULL out/inner/states, n < 1, a
+ * non-Box obs space), RLC_ERR_RANGE (bad option values or a non-finite state value, named),
+ * RLC_ERR_NOMEM; inner untouched and still the caller's on failure. */
+RLC_API rlc_status rlc_wrap_snapshot(rlc_env **out, rlc_env *inner, const double *states,
+                                     int64_t n, const rlc_snapshot_options *opt);
+/* 1 if env is (its outermost layer is) a snapshot layer. */
+RLC_API int rlc_snapshot_is(const rlc_env *env);
+/* The env below a snapshot layer, NULL for other envs. */
+RLC_API rlc_env *rlc_snapshot_inner(const rlc_env *env);
+/* Index (into `states`) of the teacher state the current episode started from, -1 when it
+ * started from the inner env's own reset or env is not a snapshot layer. */
+RLC_API int64_t rlc_snapshot_last_start(const rlc_env *env);
+/* The clustering: *k clusters (may be NULL) and labels[n] (may be NULL) in 0..k-1.
+ * RLC_ERR_INVALID when env is not a snapshot layer. */
+RLC_API rlc_status rlc_snapshot_clusters(const rlc_env *env, int *k, int32_t *labels);
+
+/* A teacher policy for rlc_snapshot_record: writes the action for `obs` (both in the env's
+ * space dtypes). Errors are passed on. */
+typedef rlc_status (*rlc_snapshot_policy)(const void *obs, void *action, void *user);
+
+/* Records teacher trajectories: `episodes` episodes of `policy` on env (episode i reset with
+ * seed + i), storing the state vector before every action. *states (rlc_malloc'd, free with
+ * rlc_free) receives *n states of rlc_env_state_dim(env) doubles; returns[episodes] (may be
+ * NULL) the episode returns. Errors: RLC_ERR_INVALID for NULL arguments or episodes < 1,
+ * those of the policy and the env, RLC_ERR_NOMEM; outputs untouched on failure. */
+RLC_API rlc_status rlc_snapshot_record(rlc_env *env, rlc_snapshot_policy policy, void *user,
+                                       int episodes, uint64_t seed, double **states, int64_t *n,
+                                       double *returns);
+
+/* ---------------------------------------------------------------------------------------
  * Walking a stack. `env` is never NULL. Returned envs are borrowed (owned by the stack).
  * ------------------------------------------------------------------------------------- */
 

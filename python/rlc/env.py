@@ -29,14 +29,17 @@ _INT64_MAX = 2 ** 63 - 1
 # ---------------------------------------------------------------------------------------------
 
 class EnvParamSpec:
-    """One keyword argument of an env: name, type ("real", "int", "bool"), default, lo, hi,
-    lo_open, doc."""
+    """One keyword argument of an env: name, type ("real", "int", "bool", "string"), default
+    (None for a string key: it has no default), lo, hi, lo_open, doc."""
 
     def __init__(self, p):
         self.name = L.pystr(p.name)
-        self.type = {0: "real", 1: "int", 2: "bool"}.get(p.type, "?")
+        self.type = {0: "real", 1: "int", 2: "bool", 3: "string"}.get(p.type, "?")
         d = p.default_value
-        self.default = bool(d) if self.type == "bool" else int(d) if self.type == "int" else d
+        if self.type == "string":
+            self.default = None
+        else:
+            self.default = bool(d) if self.type == "bool" else int(d) if self.type == "int" else d
         self.lo, self.hi, self.lo_open = p.lo, p.hi, bool(p.lo_open)
         self.doc = L.pystr(p.doc)
 

@@ -34,6 +34,16 @@ class RegistryTest(unittest.TestCase):
         self.assertEqual(g.default, 9.8)
         self.assertIsNone(rlc.spec("Pendulum-v1").reward_threshold)
 
+    def test_string_param(self):
+        try:
+            s = rlc.spec("Hopper-v4")
+        except rlc.RlcError:
+            self.skipTest("built without MuJoCo")
+        xml = [p for p in s.params if p.name == "xml"]
+        self.assertEqual(len(xml), 1)
+        self.assertEqual(xml[0].type, "string")
+        self.assertIsNone(xml[0].default)
+
 
 class SpacesTest(unittest.TestCase):
     def test_cartpole_spaces(self):

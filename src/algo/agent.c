@@ -6,11 +6,27 @@
 #include <string.h>
 
 #include "algo/algo_impl.h"
+#include "algo/offline/offline_impl.h"
+#include "dist/dist_impl.h"
 #include "rlc/image.h"
 #include "rlc/safetensors.h"
 
+extern const rlc__algo rlc__algo_stream_ac, rlc__algo_stream_q, rlc__algo_stream_td;
+extern const rlc__algo rlc__algo_qlearning, rlc__algo_dynaq; /* src/algo/tabular/ */
+
 static const rlc__algo *const ALGOS[] = {&rlc__algo_ppo, &rlc__algo_sac, &rlc__algo_td3,
-                                         &rlc__algo_dqn};
+                                         &rlc__algo_dqn,
+                                         /* offline (src/algo/offline/) */
+                                         &rlc__algo_bc.base, &rlc__algo_td3bc.base,
+                                         &rlc__algo_iql.base, &rlc__algo_cql.base,
+                                         &rlc__algo_awac.base,
+                                         /* streaming (src/algo/stream_*.c) */
+                                         &rlc__algo_stream_ac, &rlc__algo_stream_q,
+                                         &rlc__algo_stream_td,
+                                         /* distributed actor-learner (src/dist/) */
+                                         &rlc__algo_impala,
+                                         /* tabular (src/algo/tabular/agent_tabular.c) */
+                                         &rlc__algo_qlearning, &rlc__algo_dynaq};
 #define N_ALGOS ((int)(sizeof ALGOS / sizeof ALGOS[0]))
 
 static const rlc__algo *find_algo(const char *name) {
@@ -148,6 +164,7 @@ static rlc_status write_checkpoint(rlc_agent *a, const char *path, uint64_t seed
     if (!st)
         st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
                                     a->algo->write_train_state ? "1" : "0");
+    if (!st) st = rlc__dist_ckpt_meta(w);
     if (!st) st = rlc_st_writer_save(w, path);
     rlc_st_writer_destroy(w);
     return st;
@@ -228,8 +245,23 @@ rlc_status rlc_agent_train(rlc_agent *a, uint64_t seed, const rlc_train_options 
     return rlc_agent_train_resumable(a, seed, opt, NULL, res);
 }
 
+static rlc_status train_loop(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                             const rlc_train_checkpoint *ck, const rlc_train_hooks *hooks,
+                             rlc_train_result *res);
+
 rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
                                      const rlc_train_checkpoint *ck, rlc_train_result *res) {
+    return train_loop(a, seed, opt, ck, NULL, res);
+}
+
+rlc_status rlc_agent_train_hooked(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                                  const rlc_train_hooks *hooks, rlc_train_result *res) {
+    return train_loop(a, seed, opt, NULL, hooks, res);
+}
+
+static rlc_status train_loop(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                             const rlc_train_checkpoint *ck, const rlc_train_hooks *hooks,
+                             rlc_train_result *res) {
     if (!a) return rlc_error(RLC_ERR_INVALID, "agent_train: NULL agent");
     rlc_train_options o = {0};
     if (opt) o = *opt;
@@ -240,10 +272,17 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
     if (k.every <= 0) k.every = o.total_steps / 10 > 0 ? o.total_steps / 10 : 1;
     rlc_vec_env_options vo = {.num_threads = a->num_threads,
                               .autoreset = RLC_VEC_AUTORESET_NEXT_STEP};
+    if (hooks) {
+        vo.wrap = hooks->wrap;
+        vo.wrap_user = hooks->user;
+    }
     rlc_vec_env *v = NULL;
     rlc_status st = rlc_vec_env_create(&v, a->env_id, a->env_kwargs, a->num_envs, &vo);
     if (st) return st;
-    st = rlc_vec_env_reset(v, (int64_t)seed);
+    /* data-parallel (src/dist/): rank r's sub-envs are seeded seed + r * num_envs + i */
+    const int world = rlc__dist_world();
+    const uint64_t env_seed = seed + (uint64_t)rlc_dist_rank() * (uint64_t)a->num_envs;
+    st = rlc_vec_env_reset(v, (int64_t)env_seed);
     if (st) {
         rlc_vec_env_destroy(v);
         return st;
@@ -258,27 +297,36 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
             return RLC_ERR_NOMEM;
         }
     }
-    a->algo->begin(a, o.total_steps);
+    a->algo->begin(a, (o.total_steps + world - 1) / world); /* this rank's share */
 
     loop_state ls = {0};
     ls.next_log = o.log_interval;
     if (k.resume) {
         st = read_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
-        if (st) {
-            rlc_free(snap);
-            rlc_vec_env_destroy(v);
-            return st;
+        int foreign = 0; /* rank 0's file given to a rank the earlier run did not have */
+        if (!st) st = rlc__dist_ckpt_foreign(k.path, &foreign);
+        if (!st && foreign) {
+            st = rlc_vec_env_reset(v, (int64_t)(env_seed + (uint64_t)ls.steps));
+            ls.episodes = ls.n_recent = ls.recent_pos = 0;
         }
+    }
+    st = rlc__dist_train_begin(a, st); /* one rank's failure fails all */
+    if (st) {
+        rlc_free(snap);
+        rlc_vec_env_destroy(v);
+        return st;
     }
     int64_t next_ck = (ls.steps / k.every + 1) * k.every;
     double t0 = rlc_time_now(), t_log = t0;
     int64_t steps_log = ls.steps;
     rlc__update_info info = {0};
     int stop = 0, killed = 0;
+    int64_t g_eps = ls.episodes, g_nrecent = ls.n_recent; /* over all ranks */
+    double g_mean = NAN;
     while (ls.steps < o.total_steps && !stop) {
         if ((st = a->algo->train_act(a, v))) break;
         if ((st = rlc_vec_env_step(v, NULL))) break;
-        ls.steps += a->num_envs;
+        ls.steps += (int64_t)a->num_envs * world; /* every rank steps together */
         int pending = 0;
         for (int i = 0; i < a->num_envs; i++) {
             if (!(v->terminated[i] | v->truncated[i])) continue;
@@ -295,10 +343,20 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
             for (int j = 0; j < ls.n_recent; j++) mean_ret += ls.recent[j];
             mean_ret /= (double)ls.n_recent;
         }
-        if (a->algo->observe(a, v)) {
+        const int updated = a->algo->observe(a, v);
+        if (updated) {
             if ((st = a->algo->update(a, v, &info))) break;
             ls.updates++;
-            if (o.stop_return > 0 && ls.n_recent == RECENT && mean_ret >= o.stop_return) stop = 1;
+            if (hooks && hooks->after_update && hooks->after_update(a, ls.steps, hooks->user))
+                stop = 1;
+            /* data-parallel: the statistics of every rank (the same on each) */
+            g_eps = ls.episodes;
+            g_nrecent = ls.n_recent;
+            if ((st = rlc__dist_after_update(a, ls.recent, &mean_ret, &g_nrecent, &g_eps,
+                                             &pending)))
+                break;
+            g_mean = mean_ret;
+            if (o.stop_return > 0 && g_nrecent >= RECENT && mean_ret >= o.stop_return) stop = 1;
             if (o.log_interval <= 0 || ls.steps >= ls.next_log || stop ||
                 ls.steps >= o.total_steps) {
                 while (o.log_interval > 0 && ls.next_log <= ls.steps) ls.next_log += o.log_interval;
@@ -307,7 +365,7 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
                 t_log = now;
                 steps_log = ls.steps;
                 if (o.logger) {
-                    rlc_logger_record(o.logger, "episodes", (double)ls.episodes);
+                    rlc_logger_record(o.logger, "episodes", (double)g_eps);
                     rlc_logger_record(o.logger, "return_mean", mean_ret);
                     rlc_logger_record(o.logger, "fps", fps);
                     for (int j = 0; j < info.n; j++)
@@ -316,29 +374,33 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
                 }
                 if (o.print) {
                     fprintf(o.print, "step %lld  episodes %lld  return %.2f  fps %.0f",
-                            (long long)ls.steps, (long long)ls.episodes, mean_ret, fps);
+                            (long long)ls.steps, (long long)g_eps, mean_ret, fps);
                     for (int j = 0; j < info.n; j++)
                         fprintf(o.print, "  %s %.4g", info.key[j], info.value[j]);
                     fputc('\n', o.print);
                     fflush(o.print);
                 }
             }
-            /* Checkpoints only between updates and when no sub-env waits for its autoreset,
-             * so that the saved envs and rollout state are complete. */
-            if (k.path && !pending && ls.steps >= next_ck && ls.steps < o.total_steps && !stop) {
-                if (o.logger && (st = rlc_logger_flush(o.logger))) break;
-                st = write_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
-                if (st) break;
-                next_ck = (ls.steps / k.every + 1) * k.every;
-                if (k.stop_at > 0 && ls.steps >= k.stop_at) {
-                    killed = 1;
-                    break;
-                }
+        }
+        /* Checkpoints after any step where no sub-env waits for its autoreset (that pending
+         * reset is private to the vector env), so that the saved envs are complete; the
+         * algorithms save their partial rollout or replay. Data-parallel ranks agree on
+         * `pending` only at updates, so there they checkpoint at updates. */
+        if (k.path && (updated || world == 1) && !pending && ls.steps >= next_ck &&
+            ls.steps < o.total_steps && !stop) {
+            if (o.logger && (st = rlc_logger_flush(o.logger))) break;
+            st = write_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
+            if (st) break;
+            next_ck = (ls.steps / k.every + 1) * k.every;
+            if (k.stop_at > 0 && ls.steps >= k.stop_at) {
+                killed = 1;
+                break;
             }
         }
         rlc_progress_update(o.progress, ls.steps);
     }
     double t1 = rlc_time_now();
+    rlc__dist_train_end();
     if (!st && !killed && k.path)
         st = write_checkpoint(a, k.path, seed, o.total_steps, &ls, v, snap, snap_size);
     rlc_progress_finish(o.progress, ls.steps);
@@ -354,6 +416,10 @@ rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed, const rlc_trai
             double sum = 0;
             for (int j = 0; j < ls.n_recent; j++) sum += ls.recent[j];
             res->mean_return = sum / (double)ls.n_recent;
+        }
+        if (world > 1) { /* as of the last update, over all ranks */
+            res->episodes = g_eps;
+            res->mean_return = g_mean;
         }
     }
     return st;
@@ -424,6 +490,10 @@ static rlc_status agent_fill_writer(rlc_agent *m, rlc_st_writer *w) {
     }
     rlc_free(json);
     return st;
+}
+
+rlc_status rlc__agent_fill_writer(rlc_agent *a, rlc_st_writer *w) {
+    return agent_fill_writer(a, w);
 }
 
 rlc_status rlc_agent_save(const rlc_agent *a, const char *path) {

@@ -389,6 +389,42 @@ static rlc_status dqn_read_state(rlc_agent *a, const rlc_st_file *f) {
     return rlc_params_read(S(a)->pt, f, "target.", 0);
 }
 
+/* Resumable checkpoints (any step where no sub-env waits for its autoreset): the two RNG
+ * streams as raw bytes (plain structs), the step counters and epsilon, and the replay buffer
+ * with its pending n-step queues and priorities. prev_obs/prev_act are rewritten by the next
+ * train_act, so they are not state. */
+static rlc_status dqn_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+    dqn *s = S(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2] = {s->env_steps, s->vec_steps};
+    rlc_status st = rlc_st_writer_add_copy(w, "dqn.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
+    if (!st) st = rlc_st_writer_add_copy(w, "dqn.rng_replay", RLC_ST_U8, 1, &nr, &s->rng_replay);
+    if (!st) st = rlc_st_writer_add_copy(w, "dqn.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_writer_add_copy(w, "dqn.eps", RLC_ST_F64, 0, NULL, &s->eps);
+    if (!st) st = rlc_replay_write(s->rb, w, "dqn.replay.");
+    return st;
+}
+
+static rlc_status dqn_read_train_state(rlc_agent *a, const rlc_st_file *f) {
+    dqn *s = S(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2];
+    rlc_rng ra, rr;
+    double eps;
+    rlc_status st = rlc_st_read_into(f, "dqn.rng_act", RLC_ST_U8, 1, &nr, &ra);
+    if (!st) st = rlc_st_read_into(f, "dqn.rng_replay", RLC_ST_U8, 1, &nr, &rr);
+    if (!st) st = rlc_st_read_into(f, "dqn.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_read_into(f, "dqn.eps", RLC_ST_F64, 0, NULL, &eps);
+    if (!st && (cnt[0] < 0 || cnt[1] < 0))
+        st = rlc_error(RLC_ERR_FORMAT, "dqn: corrupt step counters");
+    if (!st) st = rlc_replay_read(s->rb, f, "dqn.replay.");
+    if (st) return st;
+    s->rng_act = ra;
+    s->rng_replay = rr;
+    s->env_steps = cnt[0];
+    s->vec_steps = cnt[1];
+    s->eps = eps;
+    return RLC_OK;
+}
+
 const rlc__algo rlc__algo_dqn = {
     .name = "dqn",
     .table = rlc_dqn_config_table,
@@ -402,4 +438,6 @@ const rlc__algo rlc__algo_dqn = {
     .update = dqn_update,
     .write_state = dqn_write_state,
     .read_state = dqn_read_state,
+    .write_train_state = dqn_write_train_state,
+    .read_train_state = dqn_read_train_state,
 };

@@ -558,28 +558,77 @@ static rlc_status ppo_read_state(rlc_agent *a, const rlc_st_file *f) {
     return st;
 }
 
-/* Resumable checkpoints (taken between updates, so the rollout is empty): the two RNG
- * streams as raw bytes (plain structs), the update counter and the running discounted
- * returns of the reward normaliser. */
+/* Resumable checkpoints (any step where no sub-env waits for its autoreset): the two RNG
+ * streams as raw bytes (plain structs), the update counter, the running discounted returns of
+ * the reward normaliser and the part of the rollout collected so far (t steps of N envs). */
 static rlc_status ppo_write_train_state(rlc_agent *a, rlc_st_writer *w) {
     ppo *s = P(a);
-    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N;
+    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N, t = s->t, rows = (int64_t)s->t * s->N;
+    int64_t so[2] = {rows, a->obs_size}, sa[2] = {rows, s->act_size};
     rlc_status st = rlc_st_writer_add_copy(w, "ppo.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
     if (!st) st = rlc_st_writer_add_copy(w, "ppo.rng_perm", RLC_ST_U8, 1, &nr, &s->rng_perm);
     if (!st) st = rlc_st_writer_add_copy(w, "ppo.iteration", RLC_ST_I64, 0, NULL, &s->iteration);
     if (!st) st = rlc_st_writer_add_copy(w, "ppo.disc", RLC_ST_F64, 1, &n, s->disc);
+    if (!st) st = rlc_st_writer_add_copy(w, "ppo.rollout_t", RLC_ST_I64, 0, NULL, &t);
+    /* referenced, not copied: the writer is saved before the next step */
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.obs", RLC_ST_F32, 2, so, s->obs);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.action", RLC_ST_F32, 2, sa, s->act);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.logp", RLC_ST_F32, 1, &rows, s->logp);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.value", RLC_ST_F32, 1, &rows, s->val);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.reward", RLC_ST_F32, 1, &rows, s->rew);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.terminated", RLC_ST_U8, 1, &rows, s->term);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.truncated", RLC_ST_U8, 1, &rows, s->trunc);
+    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.valid", RLC_ST_U8, 1, &rows, s->valid);
     return st;
 }
 
 static rlc_status ppo_read_train_state(rlc_agent *a, const rlc_st_file *f) {
     ppo *s = P(a);
-    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N;
-    rlc_status st = rlc_st_read_into(f, "ppo.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
-    if (!st) st = rlc_st_read_into(f, "ppo.rng_perm", RLC_ST_U8, 1, &nr, &s->rng_perm);
-    if (!st) st = rlc_st_read_into(f, "ppo.iteration", RLC_ST_I64, 0, NULL, &s->iteration);
-    if (!st) st = rlc_st_read_into(f, "ppo.disc", RLC_ST_F64, 1, &n, s->disc);
-    s->t = 0;
-    return st;
+    int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N, t = 0, it = 0;
+    rlc_rng ra, rp;
+    rlc_status st = rlc_st_read_into(f, "ppo.rng_act", RLC_ST_U8, 1, &nr, &ra);
+    if (!st) st = rlc_st_read_into(f, "ppo.rng_perm", RLC_ST_U8, 1, &nr, &rp);
+    if (!st) st = rlc_st_read_into(f, "ppo.iteration", RLC_ST_I64, 0, NULL, &it);
+    if (!st) st = rlc_st_read_into(f, "ppo.rollout_t", RLC_ST_I64, 0, NULL, &t);
+    if (!st && (t < 0 || t >= s->T || it < 0))
+        st = rlc_error(RLC_ERR_FORMAT, "ppo: corrupt rollout position %lld (n_steps %d)",
+                       (long long)t, s->T);
+    if (st) return st;
+    /* every shape is checked before anything is copied */
+    int64_t rows = t * s->N, so[2] = {rows, a->obs_size}, sa[2] = {rows, s->act_size};
+    struct {
+        const char *name;
+        rlc_st_dtype dt;
+        int nd;
+        const int64_t *shape;
+        void *dst;
+    } col[] = {{"ppo.disc", RLC_ST_F64, 1, &n, s->disc},
+               {"ppo.rollout.obs", RLC_ST_F32, 2, so, s->obs},
+               {"ppo.rollout.action", RLC_ST_F32, 2, sa, s->act},
+               {"ppo.rollout.logp", RLC_ST_F32, 1, &rows, s->logp},
+               {"ppo.rollout.value", RLC_ST_F32, 1, &rows, s->val},
+               {"ppo.rollout.reward", RLC_ST_F32, 1, &rows, s->rew},
+               {"ppo.rollout.terminated", RLC_ST_U8, 1, &rows, s->term},
+               {"ppo.rollout.truncated", RLC_ST_U8, 1, &rows, s->trunc},
+               {"ppo.rollout.valid", RLC_ST_U8, 1, &rows, s->valid}};
+    const int ncol = (int)(sizeof col / sizeof col[0]);
+    for (int k = 0; k < ncol && !st; k++) {
+        const rlc_st_tensor *x = rlc_st_get(f, col[k].name);
+        int ok = x && x->dtype == col[k].dt && x->ndim == col[k].nd;
+        for (int d = 0; ok && d < col[k].nd; d++) ok = x->shape[d] == col[k].shape[d];
+        if (!ok)
+            st = rlc_error(x ? RLC_ERR_FORMAT : RLC_ERR_NOT_FOUND,
+                           "ppo: checkpoint tensor '%s' %s", col[k].name,
+                           x ? "has the wrong dtype or shape" : "is missing");
+    }
+    for (int k = 0; k < ncol && !st; k++)
+        st = rlc_st_read_into(f, col[k].name, col[k].dt, col[k].nd, col[k].shape, col[k].dst);
+    if (st) return st;
+    s->rng_act = ra;
+    s->rng_perm = rp;
+    s->iteration = it;
+    s->t = (int)t;
+    return RLC_OK;
 }
 
 const rlc__algo rlc__algo_ppo = {

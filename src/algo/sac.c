@@ -157,10 +157,8 @@ static rlc_status build_graphs(rlc_agent *a) {
     rlc__sac_policy_head(g, rlc_mlp_forward(g, s->actor, s->p_obs), s->p_noise, lo, hi, &ap,
                          &s->p_logp);
     rlc_tensor *xp = rlc_concat(g, (rlc_tensor *[]){s->p_obs, ap}, 2, 1);
-    const int ln = (int)s->c.critic_layer_norm;
-    const rlc_act act = s->c.activation == 0 ? RLC_ACT_RELU : RLC_ACT_TANH;
-    rlc_tensor *qp = rlc_minimum(g, rlc__frozen_mlp(g, s->q1, s->pq, "q1", ln, act, xp),
-                                 rlc__frozen_mlp(g, s->q2, s->pq, "q2", ln, act, xp));
+    rlc_tensor *qp = rlc_minimum(g, rlc_mlp_forward_frozen(g, s->q1, s->pq, xp),
+                                 rlc_mlp_forward_frozen(g, s->q2, s->pq, xp));
     rlc_tensor *lp2 = rlc_reshape(g, s->p_logp, 2, (int[]){B, 1});
     s->p_loss = rlc_mean_all(g, rlc_sub(g, rlc_mul(g, s->p_alpha, lp2), qp));
     return rlc_graph_status(g);
@@ -467,6 +465,45 @@ static rlc_status sac_read_state(rlc_agent *a, const rlc_st_file *f) {
     return st;
 }
 
+/* Resumable checkpoints (any step where no sub-env waits for its autoreset): the RNG streams
+ * as raw bytes (plain structs), the step counters, the update-to-data credit and the replay
+ * buffer with its pending n-step queues. The step in flight (obs_prev, act_prev) is rewritten
+ * by the next train_act, so it is not state. */
+static rlc_status sac_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+    sac *s = S(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2] = {s->env_steps, s->grad_steps};
+    rlc_status st = rlc_st_writer_add_copy(w, "sac.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
+    if (!st) st = rlc_st_writer_add_copy(w, "sac.rng_replay", RLC_ST_U8, 1, &nr, &s->rng_replay);
+    if (!st) st = rlc_st_writer_add_copy(w, "sac.rng_noise", RLC_ST_U8, 1, &nr, &s->rng_noise);
+    if (!st) st = rlc_st_writer_add_copy(w, "sac.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_writer_add_copy(w, "sac.credit", RLC_ST_F64, 0, NULL, &s->credit);
+    if (!st) st = rlc_replay_write(s->rb, w, "sac.replay.");
+    return st;
+}
+
+static rlc_status sac_read_train_state(rlc_agent *a, const rlc_st_file *f) {
+    sac *s = S(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2];
+    rlc_rng ra, rr, rn;
+    double credit;
+    rlc_status st = rlc_st_read_into(f, "sac.rng_act", RLC_ST_U8, 1, &nr, &ra);
+    if (!st) st = rlc_st_read_into(f, "sac.rng_replay", RLC_ST_U8, 1, &nr, &rr);
+    if (!st) st = rlc_st_read_into(f, "sac.rng_noise", RLC_ST_U8, 1, &nr, &rn);
+    if (!st) st = rlc_st_read_into(f, "sac.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_read_into(f, "sac.credit", RLC_ST_F64, 0, NULL, &credit);
+    if (!st && (cnt[0] < 0 || cnt[1] < 0 || !(credit >= 0 && credit < 1)))
+        st = rlc_error(RLC_ERR_FORMAT, "sac: corrupt step counters");
+    if (!st) st = rlc_replay_read(s->rb, f, "sac.replay.");
+    if (st) return st;
+    s->rng_act = ra;
+    s->rng_replay = rr;
+    s->rng_noise = rn;
+    s->env_steps = cnt[0];
+    s->grad_steps = cnt[1];
+    s->credit = credit;
+    return RLC_OK;
+}
+
 const rlc__algo rlc__algo_sac = {
     .name = "sac",
     .table = rlc_sac_config_table,
@@ -480,4 +517,6 @@ const rlc__algo rlc__algo_sac = {
     .update = sac_update,
     .write_state = sac_write_state,
     .read_state = sac_read_state,
+    .write_train_state = sac_write_train_state,
+    .read_train_state = sac_read_train_state,
 };

@@ -137,8 +137,7 @@ static rlc_status build_graphs(rlc_agent *a) {
     s->p_obs = rlc_input(g, 2, (int[]){B, D});
     rlc_tensor *mu = rlc_mlp_forward(g, s->actor, s->p_obs);
     rlc_tensor *x = rlc_concat(g, (rlc_tensor *[]){s->p_obs, mu}, 2, 1);
-    const rlc_act act = s->c.activation == 0 ? RLC_ACT_RELU : RLC_ACT_TANH;
-    rlc_tensor *q = rlc__frozen_mlp(g, s->q1, s->pq, "q1", (int)s->c.critic_layer_norm, act, x);
+    rlc_tensor *q = rlc_mlp_forward_frozen(g, s->q1, s->pq, x);
     s->p_loss = rlc_neg(g, rlc_mean_all(g, q));
     return rlc_graph_status(g);
 }
@@ -416,6 +415,45 @@ static rlc_status td3_read_state(rlc_agent *a, const rlc_st_file *f) {
     return st;
 }
 
+/* Resumable checkpoints (any step where no sub-env waits for its autoreset): the RNG streams
+ * as raw bytes (plain structs), the step counters, the update-to-data credit and the replay
+ * buffer with its pending n-step queues. The step in flight (obs_prev, act_prev) is rewritten
+ * by the next train_act, so it is not state. */
+static rlc_status td3_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+    td3 *s = T(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2] = {s->env_steps, s->grad_steps};
+    rlc_status st = rlc_st_writer_add_copy(w, "td3.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
+    if (!st) st = rlc_st_writer_add_copy(w, "td3.rng_replay", RLC_ST_U8, 1, &nr, &s->rng_replay);
+    if (!st) st = rlc_st_writer_add_copy(w, "td3.rng_noise", RLC_ST_U8, 1, &nr, &s->rng_noise);
+    if (!st) st = rlc_st_writer_add_copy(w, "td3.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_writer_add_copy(w, "td3.credit", RLC_ST_F64, 0, NULL, &s->credit);
+    if (!st) st = rlc_replay_write(s->rb, w, "td3.replay.");
+    return st;
+}
+
+static rlc_status td3_read_train_state(rlc_agent *a, const rlc_st_file *f) {
+    td3 *s = T(a);
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2];
+    rlc_rng ra, rr, rn;
+    double credit;
+    rlc_status st = rlc_st_read_into(f, "td3.rng_act", RLC_ST_U8, 1, &nr, &ra);
+    if (!st) st = rlc_st_read_into(f, "td3.rng_replay", RLC_ST_U8, 1, &nr, &rr);
+    if (!st) st = rlc_st_read_into(f, "td3.rng_noise", RLC_ST_U8, 1, &nr, &rn);
+    if (!st) st = rlc_st_read_into(f, "td3.counters", RLC_ST_I64, 1, &n2, cnt);
+    if (!st) st = rlc_st_read_into(f, "td3.credit", RLC_ST_F64, 0, NULL, &credit);
+    if (!st && (cnt[0] < 0 || cnt[1] < 0 || !(credit >= 0 && credit < 1)))
+        st = rlc_error(RLC_ERR_FORMAT, "td3: corrupt step counters");
+    if (!st) st = rlc_replay_read(s->rb, f, "td3.replay.");
+    if (st) return st;
+    s->rng_act = ra;
+    s->rng_replay = rr;
+    s->rng_noise = rn;
+    s->env_steps = cnt[0];
+    s->grad_steps = cnt[1];
+    s->credit = credit;
+    return RLC_OK;
+}
+
 const rlc__algo rlc__algo_td3 = {
     .name = "td3",
     .table = rlc_td3_config_table,
@@ -429,4 +467,6 @@ const rlc__algo rlc__algo_td3 = {
     .update = td3_update,
     .write_state = td3_write_state,
     .read_state = td3_read_state,
+    .write_train_state = td3_write_train_state,
+    .read_train_state = td3_read_train_state,
 };

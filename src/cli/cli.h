@@ -14,6 +14,10 @@ int rlc_cli_envs(int argc, char **argv);
 int rlc_cli_env(int argc, char **argv);
 int rlc__cli_env_render(int argc, char **argv); /* `rlc env render` (cmd_env_render.c) */
 int rlc_cli_train(int argc, char **argv); /* cmd_train.c */
+/* Offline training (cmd_train_offline.c): rlc_cli_train hands over when is_offline says so
+ * (--dataset given, or --algo names an offline algorithm). */
+int rlc__cli_train_is_offline(int argc, char **argv);
+int rlc__cli_train_offline(int argc, char **argv);
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
 int rlc_cli_experiment(int argc, char **argv); /* cmd_experiment.c */
 int rlc_cli_export(int argc, char **argv);     /* cmd_export.c */

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "rlc/agent.h"
 #include "rlc/dataset.h"
+#include "rlc/offline.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -264,6 +265,9 @@ static int info(int argc, char **argv) {
     printf("return_std     %.6g\n", s.return_std);
     printf("return_min     %.6g\n", s.return_min);
     printf("return_max     %.6g\n", s.return_max);
+    double psv = 0;
+    if (rlc_dataset_return_psv(d, &psv)) goto fail;
+    printf("return_psv     %.6g (positive-sided variance of returns scaled to [0, 1])\n", psv);
     if (isfinite(s.tq))
         printf("TQ             %.4f (ref_min %.6g, ref_max %.6g)\n", s.tq, m->ref_min_score,
                m->ref_max_score);

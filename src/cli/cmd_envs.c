@@ -73,6 +73,8 @@ static int show_one(const char *id) {
         char def[32];
         if (p->type == RLC_PARAM_BOOL)
             snprintf(def, sizeof def, "%s", p->default_value ? "true" : "false");
+        else if (p->type == RLC_PARAM_STRING)
+            snprintf(def, sizeof def, "-");
         else /* shortest form that reads back exactly */
             for (int prec = 6; prec <= 17; prec++) {
                 snprintf(def, sizeof def, "%.*g", prec, p->default_value);

@@ -2,6 +2,7 @@
  * progress.csv/jsonl, TensorBoard events, checkpoint.safetensors, final.safetensors), printing
  * progress lines; `rlc train --resume DIR` continues a killed run exactly. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/train_snapshot.h"
 #include "rlc/agent.h"
+#include "rlc/dist.h"
 #include "rlc/log.h"
 #include "rlc/safetensors.h"
 
@@ -33,8 +36,10 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "usage: rlc train --env ID [--algo ppo] [--steps N] [--seed S] [--set key=value ...]\n"
             "                 [--kwargs k=v,...] [--out DIR] [--force] [--log-interval N] "
             "[--quiet]\n"
-            "                 [--checkpoint-every N]\n"
-            "       rlc train --resume DIR [--quiet]\n\n"
+            "                 [--checkpoint-every N] [--mpi] [--dist-check]\n"
+            "                 [--snapshot-teacher MODEL [--snapshot-horizon H]]\n"
+            "       rlc train --resume DIR [--quiet]\n"
+            "       mpirun -np K rlc train ...   (distributed: docs/distributed.md)\n\n"
             "Trains an agent and writes DIR/config.json, DIR/progress.csv (and .jsonl,\n"
             "TensorBoard events), DIR/checkpoint.safetensors (every N steps, default a tenth\n"
             "of the run) and DIR/final.safetensors (default DIR: runs/<algo>-<env>-s<seed>).\n"
@@ -43,7 +48,16 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "saved in DIR (other options must match it) and ends with the same parameters\n"
             "as an uninterrupted run; progress.csv is continued. (--stop-at STEP, for tests,\n"
             "stops after the first checkpoint at or past STEP, as if killed.)\n"
-            "`rlc train --algo ppo --help` lists the algorithm's --set keys.\n");
+            "Under mpirun (or with --mpi) K processes train together: data-parallel for\n"
+            "every algorithm (gradients averaged each update), actor-learner for --algo\n"
+            "impala; rank 0 writes the run folder; --dist-check verifies after every update\n"
+            "that the parameters are identical on every rank.\n"
+            "--snapshot-teacher MODEL (a saved agent or its run folder) trains with Snapshot RL\n"
+            "(S3RL): episodes start from states of 10 teacher episodes, clustered (k-means, 8),\n"
+            "cut after H steps (--snapshot-horizon, 0 = off); no checkpoints, no --resume.\n"
+            "`rlc train --algo ppo --help` lists the algorithm's --set keys.\n"
+            "Offline algorithms (bc, td3bc, iql, cql, awac) train from a dataset:\n"
+            "`rlc train --algo iql --dataset PATH` (see `rlc train --algo iql --help`).\n");
 }
 
 /* Keeps the header and the rows of a progress file whose step is at most `step` (a resumed
@@ -128,11 +142,101 @@ static int load_run_config(const char *dir, void *tc_out, const rlc_config_table
     return 2;
 }
 
+/* Distributed runs: rank 0, told by the launcher that another rank ended, says so. */
+static char g_term_msg[2400];
+static void on_term(int sig) {
+    (void)sig;
+    if (write(2, g_term_msg, strlen(g_term_msg)) < 0) _exit(143);
+    _exit(143);
+}
+
+/* Rank r > 0 of a distributed run keeps its own resumable checkpoint beside rank 0's. On
+ * --resume a rank without a file of the checkpoint's step (a larger K than before) starts
+ * from a copy of rank 0's (temporary file, then renamed). */
+static int rank_checkpoint(const char *dir, int rank, int resume, long long ck_step,
+                           char *ckpath, size_t size) {
+    char own[1200];
+    if (mkdir(dir, 0777) && errno != EEXIST) {
+        fprintf(stderr, "rlc train: rank %d: cannot create %s: %s\n", rank, dir, strerror(errno));
+        return 1;
+    }
+    snprintf(own, sizeof own, "%s/checkpoint.rank%d.safetensors", dir, rank);
+    if (resume) {
+        rlc_st_file *f = NULL;
+        const char *m = NULL;
+        if (!rlc_st_load(own, &f)) m = rlc_st_meta(f, "rlc.ckpt.step");
+        int same = m && atoll(m) == ck_step;
+        rlc_st_file_destroy(f);
+        if (!same) {
+            char tmp[1310];
+            snprintf(tmp, sizeof tmp, "%s.tmp", own);
+            FILE *in = fopen(ckpath, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
+            int ok = in && out;
+            char buf[1 << 16];
+            size_t n;
+            while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
+            if (in) fclose(in);
+            if (out && fclose(out)) ok = 0;
+            if (!ok || rename(tmp, own)) {
+                remove(tmp);
+                fprintf(stderr, "rlc train: rank %d: cannot copy %s to %s\n", rank, ckpath, own);
+                return 1;
+            }
+        }
+    }
+    snprintf(ckpath, size, "%s", own);
+    return 0;
+}
+
+static int train_main(int argc, char **argv, int rank, int world);
+
 int rlc_cli_train(int argc, char **argv) {
+    if (rlc__cli_train_is_offline(argc, argv)) return rlc__cli_train_offline(argc, argv);
+    int mpi = 0, help = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--mpi")) mpi = 1;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) help = 1;
+    }
+    int launched = rlc_dist_launched();
+    if (help || (!mpi && launched <= 1)) return train_main(argc, argv, 0, 1);
+    if (!rlc_dist_available()) {
+        if (launched > 1)
+            fprintf(stderr, "rlc train: started by mpirun as one of %d processes, but %s\n",
+                    launched, "MPI support was not built into rlc (install libopenmpi-dev and "
+                              "rebuild with MPI=1)");
+        else
+            fprintf(stderr, "rlc train: --mpi: MPI support was not built into rlc (install "
+                            "libopenmpi-dev and rebuild with MPI=1)\n");
+        return 2;
+    }
+    if (rlc_dist_init()) {
+        fprintf(stderr, "rlc train: %s\n", rlc_last_error());
+        return 1;
+    }
+    int rc = train_main(argc, argv, rlc_dist_rank(), rlc_dist_size());
+    rlc_dist_finalize();
+    return rc;
+}
+
+/* Every rank's exit code agreed before training starts: a rank that failed (rank 0 could not
+ * create the run folder...) makes the others stop too instead of waiting for it. */
+static int agree_rc(int rc, int rank, int world) {
+    if (world < 2) return rc;
+    rlc_status st = rlc_dist_agree(rc ? RLC_ERR_STATE : RLC_OK);
+    if (st && !rc) {
+        fprintf(stderr, "rlc train: rank %d: stopping: %s\n", rank, rlc_last_error());
+        return 2;
+    }
+    return rc;
+}
+
+static int train_main(int argc, char **argv, int rank, int world) {
     const char *env = NULL, *algo = NULL, *out_dir = NULL, *kwargs = NULL, *resume = NULL;
     const char *sets[MAX_SETS];
     int nsets = 0, force = 0, quiet = 0, help = 0, has_steps = 0, has_seed = 0;
     long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0, stop_at = 0;
+    const char *snap_teacher = NULL;
+    long long snap_horizon = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -142,6 +246,10 @@ int rlc_cli_train(int argc, char **argv) {
             force = 1;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
+        } else if (!strcmp(a, "--mpi")) {
+            /* handled by rlc_cli_train */
+        } else if (!strcmp(a, "--dist-check")) {
+            rlc_dist_set_check(1);
         } else if (has && !strcmp(a, "--env")) {
             env = argv[++i];
         } else if (has && !strcmp(a, "--algo")) {
@@ -150,6 +258,14 @@ int rlc_cli_train(int argc, char **argv) {
             out_dir = argv[++i];
         } else if (has && !strcmp(a, "--resume")) {
             resume = argv[++i];
+        } else if (has && !strcmp(a, "--snapshot-teacher")) {
+            snap_teacher = argv[++i];
+        } else if (has && !strcmp(a, "--snapshot-horizon")) {
+            if (parse_i64(argv[++i], 0, &snap_horizon)) {
+                fprintf(stderr, "rlc train: --snapshot-horizon expects an integer >= 0, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (has && !strcmp(a, "--kwargs")) {
             kwargs = argv[++i];
         } else if (has && !strcmp(a, "--set")) {
@@ -197,6 +313,7 @@ int rlc_cli_train(int argc, char **argv) {
             return 2;
         }
     }
+    if (rank > 0) quiet = 1; /* rank 0 prints and logs for the job */
     const rlc_config_table *t = NULL;
     void *cfg = NULL;
     train_config rtc; /* the resumed run's trainer fields */
@@ -323,8 +440,8 @@ int rlc_cli_train(int argc, char **argv) {
             m = rlc_st_meta(f, "rlc.ckpt.resumable");
             if (!m || strcmp(m, "1")) {
                 fprintf(stderr,
-                        "rlc train: --resume %s: %s cannot resume a run yet (its replay "
-                        "contents and exploration state are not saved); the checkpoint holds its "
+                        "rlc train: --resume %s: %s cannot resume a run (it does not save its "
+                        "training state, only its parameters); the checkpoint holds its "
                         "parameters at step %lld\n",
                         dir, algo, ck_step);
                 rc = 2;
@@ -334,20 +451,24 @@ int rlc_cli_train(int argc, char **argv) {
     }
     rlc_agent *agent = NULL;
     if (!rc) {
-        rlc_status st = rlc_agent_create(&agent, algo, env, kwargs, cfg, (uint64_t)seed);
+        /* rank r samples with its own RNG streams (seed + r); rank 0's parameters are sent to
+         * every rank before training */
+        rlc_status st = rlc_agent_create(&agent, algo, env, kwargs, cfg, (uint64_t)seed + rank);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
         }
     }
-    if (!rc && !resume) {
+    if (!rc && rank > 0) rc = rank_checkpoint(dir, rank, resume != NULL, ck_step, ckpath,
+                                              sizeof ckpath);
+    if (!rc && !resume && rank == 0) {
         rlc_status st = rlc_run_dir_create(dir, force);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = st == RLC_ERR_STATE ? 2 : 1;
         }
     }
-    if (!rc && !resume) {
+    if (!rc && !resume && rank == 0) {
         train_config tc;
         rlc_config_defaults(train_config_table(), &tc);
         snprintf(tc.env, sizeof tc.env, "%s", env);
@@ -364,7 +485,7 @@ int rlc_cli_train(int argc, char **argv) {
             rc = 1;
         }
     }
-    if (!rc && resume) {
+    if (!rc && resume && rank == 0) {
         /* rows logged after the checkpoint are logged again by the resumed run */
         snprintf(path, sizeof path, "%s/progress.csv", dir);
         int e = truncate_progress(path, 0, ck_step);
@@ -379,9 +500,18 @@ int rlc_cli_train(int argc, char **argv) {
     rlc_logger_options lo;
     rlc_logger_options_init(&lo);
     lo.append = resume != NULL;
-    if (!rc && rlc_logger_create(&lg, dir, &lo)) {
+    if (!rc && rank == 0 && rlc_logger_create(&lg, dir, &lo)) {
         fprintf(stderr, "rlc train: %s\n", rlc_last_error());
         rc = 1;
+    }
+    rc = agree_rc(rc, rank, world);
+    if (!rc && world > 1 && rank == 0) {
+        snprintf(g_term_msg, sizeof g_term_msg,
+                 "rlc train: rank 0 was stopped by the MPI launcher (another rank of the %d "
+                 "ended); the last checkpoint in %s is intact: continue with rlc train "
+                 "--resume %s\n",
+                 world, dir, dir);
+        signal(SIGTERM, on_term);
     }
     if (!rc) {
         if (!log_interval) log_interval = steps / 20 > 0 ? steps / 20 : 1;
@@ -413,7 +543,31 @@ int rlc_cli_train(int argc, char **argv) {
                        dir);
         }
         rlc_train_result res;
-        rlc_status st = rlc_agent_train_resumable(agent, (uint64_t)seed, &o, &ck, &res);
+        rlc_status st;
+        rlc__cli_snapshot snap = {0};
+        if (snap_teacher && (resume || world > 1)) {
+            st = rlc_error(RLC_ERR_UNSUPPORTED,
+                           "--snapshot-teacher works without --resume and MPI");
+            res.steps = 0;
+        } else if (snap_teacher) {
+            rlc_train_hooks hk = {rlc__cli_snapshot_wrap, NULL, &snap};
+            st = rlc__cli_snapshot_prepare(&snap, snap_teacher, env, kwargs, snap_horizon,
+                                           (unsigned long long)seed);
+            if (!st) st = rlc_agent_train_hooked(agent, (uint64_t)seed, &o, &hk, &res);
+            if (st) res.steps = 0;
+            rlc__cli_snapshot_free(&snap);
+        } else if (world > 1 && !strcmp(algo, "impala"))
+            st = rlc_dist_train_actor_learner(agent, (uint64_t)seed, &o, rank == 0 ? &ck : NULL,
+                                              &res);
+        else
+            st = rlc_agent_train_resumable(agent, (uint64_t)seed, &o, &ck, &res);
+        if (world > 1) signal(SIGTERM, SIG_DFL);
+        if (st && world > 1) {
+            /* the other ranks may wait in a collective call: end the job */
+            char why[1200];
+            snprintf(why, sizeof why, "rlc train: %s", rlc_last_error());
+            rlc_dist_abort(1, why);
+        }
         rlc_progress_destroy(pg);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
@@ -431,7 +585,7 @@ int rlc_cli_train(int argc, char **argv) {
                    (long long)res.steps, dir);
         } else {
             snprintf(path, sizeof path, "%s/final.safetensors", dir);
-            if (!rc && rlc_agent_save(agent, path)) {
+            if (!rc && rank == 0 && rlc_agent_save(agent, path)) {
                 fprintf(stderr, "rlc train: %s\n", rlc_last_error());
                 rc = 1;
             }

@@ -1,4 +1,5 @@
-/* Matrix products: C = alpha * op(A) * op(B) + beta * C on row-major matrices, through CBLAS
+/* Matrix products: C = alpha * op(A) * op(B) + beta * C on row-major matrices: small products
+ * through the SIMD kernel of gemm_simd.c where the CPU has AVX2 or AVX-512, others through CBLAS
  * (OpenBLAS) when built with it, else a portable blocked kernel. Both are always compiled so
  * the tests can compare them. */
 #include "core/gemm.h"
@@ -82,9 +83,26 @@ void rlc_set_blas_threads(int n) {
 DEFINE_GEMM_PORTABLE(rlc__sgemm_portable, float)
 DEFINE_GEMM_PORTABLE(rlc__dgemm_portable, double)
 
+/* Whether a product goes to the SIMD kernel (gemm_simd.c) rather than OpenBLAS: on one thread
+ * it runs the products of small networks at up to twice OpenBLAS's speed (no call setup, no
+ * A packing, AVX-512). OpenBLAS keeps batch-1 products (GEMV without packing), narrow outputs
+ * (N < 16: most of a SIMD tile would be padding) and large products when it may use threads. */
+static int use_simd(int M, int N, int K) {
+#ifdef RLC_HAVE_CBLAS
+    if (M < 2 || N < 16) return 0;
+    if ((double)M * N * K > (double)(1 << 21) && openblas_get_num_threads() > 1) return 0;
+#else
+    (void)M, (void)N, (void)K;
+#endif
+    return 1;
+}
+
 void rlc__sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc) {
     if (M == 0 || N == 0) return;
+    if (!g_force_portable && K > 0 && use_simd(M, N, K) &&
+        rlc__sgemm_simd(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
 #ifdef RLC_HAVE_CBLAS
     if (!g_force_portable && K > 0) {
         /* Batch-1 products (acting, streaming updates): GEMM packs the whole weight matrix,
@@ -98,12 +116,24 @@ void rlc__sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A
             cblas_sger(CblasRowMajor, M, N, alpha, A, ta ? 1 : lda, B, tb ? ldb : 1, C, ldc);
             return;
         }
+        /* One output column (a value head): GEMV, a quarter of GEMM's time at batch 100. */
+        if (N == 1) {
+            cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? K : M, ta ? M : K,
+                        alpha, A, lda, B, tb ? 1 : ldb, beta, C, ldc);
+            return;
+        }
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                     M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
 #endif
     rlc__sgemm_portable(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+int rlc__sgemm_linear_fused(int R, int N, int K, const float *X, const float *W, const float *bias,
+                            int relu, float *C) {
+    if (g_force_portable || R <= 0 || N <= 0 || K <= 0 || !use_simd(R, N, K)) return 0;
+    return rlc__sgemm_simd_ep(0, 1, R, N, K, 1.0f, X, K, W, K, 0.0f, C, N, bias, relu);
 }
 
 void rlc__dgemm(int ta, int tb, int M, int N, int K, double alpha, const double *A, int lda,

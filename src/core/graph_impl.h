@@ -94,6 +94,12 @@ int rlc__broadcast_shape(const rlc_tensor *a, const rlc_tensor *b, int *out);
 /* Element strides of `t` viewed in the broadcast shape (0 on broadcast dims). */
 void rlc__broadcast_strides(const rlc_tensor *t, int ndim, const int *shape, int64_t *strides);
 
+/* Fused dense layer act(x W^T + b) (op_linear.c): x [R, in], w [out, in] (PyTorch layout), b [out]
+ * or NULL, act one of RLC__LIN_*. Same values and gradients, bit for bit, as
+ * matmul(x, w, 0, 1) -> add(b) -> relu/tanh, in one node. */
+enum { RLC__LIN_NONE, RLC__LIN_RELU, RLC__LIN_TANH };
+rlc_tensor *rlc__linear_act(rlc_graph *g, rlc_tensor *x, rlc_tensor *w, rlc_tensor *b, int act);
+
 /* Dtype dispatch for kernels written once as a macro body in a type T:
  *   RLC_DISPATCH(n->out->dtype, KERNEL_BODY)  with  #define KERNEL_BODY(T) { ... }  */
 #define RLC_DISPATCH(dtype, BODY)                                                              \

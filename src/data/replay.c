@@ -1,6 +1,8 @@
 /* Replay buffer (include/rlc/replay.h): a ring of flat float columns, uniform or proportional
- * prioritized sampling over a sum-tree, and n-step returns gathered per env stream. */
+ * prioritized sampling over a sum-tree, n-step returns gathered per env stream, and the
+ * buffer's whole state in safetensors checkpoints (exact resume of off-policy runs). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rlc/replay.h"
@@ -64,9 +66,10 @@ rlc_replay *rlc_replay_create(const rlc_replay_config *cfg) {
     r->rew = rlc_malloc(sizeof(float) * cap);
     r->next = rlc_malloc(sizeof(float) * cap * D);
     r->disc = rlc_malloc(sizeof(float) * cap);
-    r->q_obs = rlc_malloc(sizeof(float) * N * n * D);
-    r->q_act = rlc_malloc(sizeof(float) * N * n * A);
-    r->q_rew = rlc_malloc(sizeof(float) * N * n);
+    /* zeroed: checkpoints save the queues whole, slots not filled yet included */
+    r->q_obs = rlc_calloc(N * n * D, sizeof(float));
+    r->q_act = rlc_calloc(N * n * A, sizeof(float));
+    r->q_rew = rlc_calloc(N * n, sizeof(float));
     r->q_head = rlc_calloc(N, sizeof(int));
     r->q_len = rlc_calloc(N, sizeof(int));
     r->gpow = rlc_malloc(sizeof(double) * (n + 1));
@@ -221,4 +224,201 @@ void rlc_replay_clear(rlc_replay *r) {
     memset(r->q_head, 0, sizeof(int) * (size_t)r->N);
     memset(r->q_len, 0, sizeof(int) * (size_t)r->N);
     if (r->tree) memset(r->tree, 0, sizeof(double) * 2 * (size_t)r->leaves);
+}
+
+/* ---- checkpoints ----------------------------------------------------------------------- */
+
+#define NAME_CAP 256
+
+static rlc_status tname(char *buf, const char *prefix, const char *name) {
+    int k = snprintf(buf, NAME_CAP, "%s%s", prefix ? prefix : "", name);
+    if (k < 0 || k >= NAME_CAP)
+        return rlc_error(RLC_ERR_INVALID, "replay checkpoint: prefix '%s' is too long", prefix);
+    return RLC_OK;
+}
+
+rlc_status rlc_replay_write(const rlc_replay *r, rlc_st_writer *w, const char *prefix) {
+    if (!r || !w) return rlc_error(RLC_ERR_INVALID, "replay_write: NULL argument");
+    const int64_t D = r->D, A = r->A, N = r->N, n = r->n, size = r->size;
+    int64_t shape[6] = {r->cap, D, A, N, n, r->c.prioritized};
+    double coef[3] = {r->c.gamma, r->c.alpha, r->c.eps};
+    int64_t cnt[2] = {r->pos, r->size};
+    int64_t n6 = 6, n3 = 3, n2 = 2, sD[2] = {size, D}, sA[2] = {size, A}, s1 = size;
+    int64_t qD[3] = {N, n, D}, qA[3] = {N, n, A}, q1[2] = {N, n};
+    char name[NAME_CAP];
+    rlc_status st;
+    /* small values are copied; the columns are referenced (no copy of a large buffer): the
+     * caller saves the writer before the buffer changes */
+#define ADD(nm, fn, dt, nd, shp, data)                                                           \
+    do {                                                                                         \
+        if ((st = tname(name, prefix, nm))) return st;                                           \
+        if ((st = fn(w, name, dt, nd, shp, data))) return st;                                    \
+    } while (0)
+    ADD("shape", rlc_st_writer_add_copy, RLC_ST_I64, 1, &n6, shape);
+    ADD("coef", rlc_st_writer_add_copy, RLC_ST_F64, 1, &n3, coef);
+    ADD("counters", rlc_st_writer_add_copy, RLC_ST_I64, 1, &n2, cnt);
+    ADD("max_priority", rlc_st_writer_add_copy, RLC_ST_F64, 0, NULL, &r->max_p);
+    ADD("obs", rlc_st_writer_add, RLC_ST_F32, 2, sD, r->obs);
+    ADD("action", rlc_st_writer_add, RLC_ST_F32, 2, sA, r->act);
+    ADD("reward", rlc_st_writer_add, RLC_ST_F32, 1, &s1, r->rew);
+    ADD("next_obs", rlc_st_writer_add, RLC_ST_F32, 2, sD, r->next);
+    ADD("discount", rlc_st_writer_add, RLC_ST_F32, 1, &s1, r->disc);
+    /* the sum-tree's leaves; the inner sums are rebuilt on reading */
+    if (r->c.prioritized)
+        ADD("priority", rlc_st_writer_add, RLC_ST_F64, 1, &s1, r->tree + r->leaves);
+    ADD("queue_obs", rlc_st_writer_add, RLC_ST_F32, 3, qD, r->q_obs);
+    ADD("queue_action", rlc_st_writer_add, RLC_ST_F32, 3, qA, r->q_act);
+    ADD("queue_reward", rlc_st_writer_add, RLC_ST_F32, 2, q1, r->q_rew);
+    ADD("queue_head", rlc_st_writer_add, RLC_ST_I32, 1, &N, r->q_head);
+    ADD("queue_len", rlc_st_writer_add, RLC_ST_I32, 1, &N, r->q_len);
+#undef ADD
+    return RLC_OK;
+}
+
+/* Tensor prefix+nm with dtype dt and shape shp[nd], or NULL with an error naming it. */
+static const rlc_st_tensor *want(const rlc_st_file *f, const char *prefix, const char *nm,
+                                 rlc_st_dtype dt, int nd, const int64_t *shp, rlc_status *st) {
+    char name[NAME_CAP];
+    if ((*st = tname(name, prefix, nm))) return NULL;
+    const rlc_st_tensor *t = rlc_st_get(f, name);
+    if (!t) {
+        *st = rlc_error(RLC_ERR_NOT_FOUND, "replay checkpoint: no tensor '%s'", name);
+        return NULL;
+    }
+    int ok = t->dtype == dt && t->ndim == nd;
+    for (int d = 0; ok && d < nd; d++) ok = t->shape[d] == shp[d];
+    if (!ok) {
+        char got[128] = "", exp[128] = "";
+        size_t a = 0, b = 0;
+        for (int d = 0; d < t->ndim && a < sizeof got; d++)
+            a += (size_t)snprintf(got + a, sizeof got - a, d ? ", %lld" : "%lld",
+                                  (long long)t->shape[d]);
+        for (int d = 0; d < nd && b < sizeof exp; d++)
+            b += (size_t)snprintf(exp + b, sizeof exp - b, d ? ", %lld" : "%lld",
+                                  (long long)shp[d]);
+        *st = rlc_error(RLC_ERR_FORMAT,
+                        "replay checkpoint: tensor '%s' is %s [%s], expected %s [%s]", name,
+                        rlc_st_dtype_name(t->dtype), got, rlc_st_dtype_name(dt), exp);
+        return NULL;
+    }
+    return t;
+}
+
+static int64_t i64_at(const rlc_st_tensor *t, int64_t i) {
+    int64_t v;
+    memcpy(&v, (const char *)t->data + (size_t)i * sizeof v, sizeof v);
+    return v;
+}
+
+static double f64_at(const rlc_st_tensor *t, int64_t i) {
+    double v;
+    memcpy(&v, (const char *)t->data + (size_t)i * sizeof v, sizeof v);
+    return v;
+}
+
+static int i32_at(const rlc_st_tensor *t, int64_t i) {
+    int32_t v;
+    memcpy(&v, (const char *)t->data + (size_t)i * sizeof v, sizeof v);
+    return v;
+}
+
+rlc_status rlc_replay_read(rlc_replay *r, const rlc_st_file *f, const char *prefix) {
+    if (!r || !f) return rlc_error(RLC_ERR_INVALID, "replay_read: NULL argument");
+    const int64_t D = r->D, A = r->A, N = r->N, n = r->n;
+    int64_t n6 = 6, n3 = 3, n2 = 2;
+    rlc_status st = RLC_OK;
+    const rlc_st_tensor *ts = want(f, prefix, "shape", RLC_ST_I64, 1, &n6, &st);
+    if (!ts) return st;
+    int64_t mine[6] = {r->cap, D, A, N, n, r->c.prioritized};
+    static const char *const what[6] = {"capacity", "obs_dim",  "act_dim",
+                                        "num_envs", "n_step",   "prioritized"};
+    for (int k = 0; k < 6; k++)
+        if (i64_at(ts, k) != mine[k])
+            return rlc_error(RLC_ERR_FORMAT,
+                             "replay checkpoint: %s %lld in the file, this buffer has %lld",
+                             what[k], (long long)i64_at(ts, k), (long long)mine[k]);
+    const rlc_st_tensor *tc = want(f, prefix, "coef", RLC_ST_F64, 1, &n3, &st);
+    if (!tc) return st;
+    double coef[3] = {r->c.gamma, r->c.alpha, r->c.eps};
+    static const char *const cwhat[3] = {"gamma", "alpha", "eps"};
+    for (int k = 0; k < 3; k++)
+        if (f64_at(tc, k) != coef[k] && (k == 0 || r->c.prioritized))
+            return rlc_error(RLC_ERR_FORMAT,
+                             "replay checkpoint: %s %.17g in the file, this buffer has %.17g",
+                             cwhat[k], f64_at(tc, k), coef[k]);
+    const rlc_st_tensor *tn = want(f, prefix, "counters", RLC_ST_I64, 1, &n2, &st);
+    if (!tn) return st;
+    int64_t pos = i64_at(tn, 0), size = i64_at(tn, 1);
+    if (size < 0 || size > r->cap || pos < 0 || pos >= r->cap || (size < r->cap && pos != size))
+        return rlc_error(RLC_ERR_FORMAT,
+                         "replay checkpoint: corrupt position %lld / size %lld (capacity %lld)",
+                         (long long)pos, (long long)size, (long long)r->cap);
+    const rlc_st_tensor *tm = want(f, prefix, "max_priority", RLC_ST_F64, 0, NULL, &st);
+    if (!tm) return st;
+    double max_p = f64_at(tm, 0);
+    if (!(max_p > 0) || !isfinite(max_p))
+        return rlc_error(RLC_ERR_FORMAT, "replay checkpoint: max priority %g", max_p);
+    int64_t sD[2] = {size, D}, sA[2] = {size, A}, qD[3] = {N, n, D}, qA[3] = {N, n, A};
+    int64_t q1[2] = {N, n};
+    const rlc_st_tensor *t_obs = want(f, prefix, "obs", RLC_ST_F32, 2, sD, &st);
+    const rlc_st_tensor *t_act = t_obs ? want(f, prefix, "action", RLC_ST_F32, 2, sA, &st) : NULL;
+    const rlc_st_tensor *t_rew =
+        t_act ? want(f, prefix, "reward", RLC_ST_F32, 1, &size, &st) : NULL;
+    const rlc_st_tensor *t_next =
+        t_rew ? want(f, prefix, "next_obs", RLC_ST_F32, 2, sD, &st) : NULL;
+    const rlc_st_tensor *t_disc =
+        t_next ? want(f, prefix, "discount", RLC_ST_F32, 1, &size, &st) : NULL;
+    const rlc_st_tensor *t_qo =
+        t_disc ? want(f, prefix, "queue_obs", RLC_ST_F32, 3, qD, &st) : NULL;
+    const rlc_st_tensor *t_qa =
+        t_qo ? want(f, prefix, "queue_action", RLC_ST_F32, 3, qA, &st) : NULL;
+    const rlc_st_tensor *t_qr =
+        t_qa ? want(f, prefix, "queue_reward", RLC_ST_F32, 2, q1, &st) : NULL;
+    const rlc_st_tensor *t_qh =
+        t_qr ? want(f, prefix, "queue_head", RLC_ST_I32, 1, &N, &st) : NULL;
+    const rlc_st_tensor *t_ql =
+        t_qh ? want(f, prefix, "queue_len", RLC_ST_I32, 1, &N, &st) : NULL;
+    if (!t_ql) return st;
+    for (int64_t i = 0; i < N; i++) {
+        int h = i32_at(t_qh, i), l = i32_at(t_ql, i);
+        /* a full queue is emptied by one transition at once, so len < n between adds */
+        if (h < 0 || h >= n || l < 0 || l >= n)
+            return rlc_error(RLC_ERR_FORMAT,
+                             "replay checkpoint: corrupt n-step queue of env %lld (head %d, "
+                             "length %d, n_step %lld)",
+                             (long long)i, h, l, (long long)n);
+    }
+    const rlc_st_tensor *t_pr = NULL;
+    if (r->c.prioritized) {
+        if (!(t_pr = want(f, prefix, "priority", RLC_ST_F64, 1, &size, &st))) return st;
+        for (int64_t i = 0; i < size; i++) {
+            double p = f64_at(t_pr, i);
+            if (!(p >= 0) || !isfinite(p))
+                return rlc_error(RLC_ERR_FORMAT, "replay checkpoint: priority %g at slot %lld",
+                                 p, (long long)i);
+        }
+    }
+    /* everything checked: copy */
+    size_t rows = (size_t)size;
+    const rlc_st_tensor *src[8] = {t_obs, t_act, t_rew, t_next, t_disc, t_qo, t_qa, t_qr};
+    void *dst[8] = {r->obs, r->act, r->rew, r->next, r->disc, r->q_obs, r->q_act, r->q_rew};
+    for (int k = 0; k < 8; k++)
+        if (src[k]->nbytes) memcpy(dst[k], src[k]->data, src[k]->nbytes);
+    for (int64_t i = 0; i < N; i++) {
+        r->q_head[i] = i32_at(t_qh, i);
+        r->q_len[i] = i32_at(t_ql, i);
+    }
+    if (t_pr) {
+        /* leaves, then every inner node as the sum of its children: the same values the
+         * incremental updates produced, since each of those recomputes a node from its two
+         * children */
+        memset(r->tree, 0, sizeof(double) * 2 * (size_t)r->leaves);
+        if (rows) memcpy(r->tree + r->leaves, t_pr->data, rows * sizeof(double));
+        for (int64_t k = r->leaves - 1; k >= 1; k--)
+            r->tree[k] = r->tree[2 * k] + r->tree[2 * k + 1];
+    }
+    r->pos = pos;
+    r->size = size;
+    r->max_p = max_p;
+    return RLC_OK;
 }

@@ -57,7 +57,8 @@ rlc_status rlc_env_make(rlc_env **out, const char *id, const char *kwargs) {
     double vals[64];
     if (def->nparams > 64) return rlc_error(RLC_ERR_INVALID, "%s: too many parameters", id);
     int64_t max_steps;
-    rlc_status st = rlc__parse_kwargs(spec, def, kwargs, vals, &max_steps);
+    rlc__kwarg_strings strs;
+    rlc_status st = rlc__parse_kwargs(spec, def, kwargs, vals, &max_steps, &strs);
     if (st) return st;
 
     size_t head = ALIGN_UP(sizeof(rlc_env)), body = ALIGN_UP(def->size);
@@ -68,7 +69,8 @@ rlc_status rlc_env_make(rlc_env **out, const char *id, const char *kwargs) {
     env->spec = spec;
     env->step = def->step;
     env->max_steps = max_steps;
-    st = def->init(env->self, vals, &env->obs_space, &env->act_space);
+    st = rlc__apply_kwarg_strings(spec, def, env->self, &strs);
+    if (!st) st = def->init(env->self, vals, &env->obs_space, &env->act_space);
     if (!st) {
         env->scratch_obs = rlc_calloc(1, rlc_space_bytes(&env->obs_space) + 8);
         if (!env->scratch_obs) st = RLC_ERR_NOMEM;
@@ -260,6 +262,14 @@ rlc_status rlc_env_step(rlc_env *env, const void *action, void *obs, rlc_step_re
     double r;
     int term;
     env->step(env->self, &env->rt.rng, action, obs ? obs : env->scratch_obs, &r, &term);
+    if (env->def->step_status) {
+        rlc_status es = env->def->step_status(env->self, env->spec->id);
+        if (RLC__UNLIKELY(es)) {
+            env->rt.elapsed++;
+            env->rt.phase = RLC__PHASE_TERMINATED;
+            return es;
+        }
+    }
     int64_t t = ++env->rt.elapsed;
     double ret = env->rt.ep_return += r;
     int trunc = env->max_steps > 0 && t >= env->max_steps;

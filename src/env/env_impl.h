@@ -47,6 +47,13 @@ typedef struct rlc__env_def {
     rlc_status (*render)(const void *self, uint8_t *rgb, int width, int height);
     /* Frees what init allocated besides the spaces (wrappers: the inner env). Optional. */
     void (*fini)(void *self);
+    /* Receives the value of the string kwarg params[param] (RLC_PARAM_STRING) before init, once
+     * for each one given. Required when a param is a string; may fail with rlc_error(). */
+    rlc_status (*set_string)(void *self, int param, const char *value);
+    /* Optional: called after each step; an error (left with rlc_error(), e.g. MuJoCo's
+     * simulation became unstable) makes rlc_env_step end the episode and return it. The env's
+     * step must then also report terminated, for callers that step it directly (vec envs). */
+    rlc_status (*step_status)(const void *self, const char *id);
 } rlc__env_def;
 
 /* Life-cycle phase, part of the snapshot. */
@@ -108,9 +115,20 @@ void rlc__space_free(rlc_space *s);
 const rlc__env_def *rlc__registry_def(const rlc_env_spec *spec);
 /* Levenshtein distance, ASCII case-insensitive (for "did you mean"). */
 int rlc__edit_distance(const char *a, const char *b);
+/* The string kwargs given to rlc_env_make: params[i]'s value is buf + off[i] (off[i] < 0: not
+ * given). */
+typedef struct rlc__kwarg_strings {
+    int off[64];
+    char buf[4096];
+} rlc__kwarg_strings;
+
 /* Parses `kwargs` for an env: vals[def->nparams] starts at the defaults; *max_steps at the
- * spec's. Errors name the key and value; nothing is written on failure. */
+ * spec's; string values go to *strs (vals[i] of a string param is 1 when given, else 0).
+ * Errors name the key and value; nothing is written on failure. */
 rlc_status rlc__parse_kwargs(const rlc_env_spec *spec, const rlc__env_def *def, const char *kwargs,
-                             double *vals, int64_t *max_steps);
+                             double *vals, int64_t *max_steps, rlc__kwarg_strings *strs);
+/* Hands the given string kwargs to def->set_string (before init). */
+rlc_status rlc__apply_kwarg_strings(const rlc_env_spec *spec, const rlc__env_def *def, void *self,
+                                    const rlc__kwarg_strings *strs);
 
 #endif

@@ -12,6 +12,7 @@
 #include "env/env_impl.h"
 #include "env/grid/grid_impl.h"
 #include "env/mujoco/mujoco_impl.h"
+#include "env/trading/trading_impl.h"
 
 typedef struct entry {
     const char *id;
@@ -50,6 +51,8 @@ static const entry ENTRIES[] = {
     {"Quad2DHover-v0", &rlc__quad2d_hover_def, 500, NAN, NULL},
     {"MultiQuadHover-v0", &rlc__quad_multi_def, 500, NAN, NULL},
     {"QuadLeaderFollower-v0", &rlc__quad_leader_def, 1000, NAN, NULL},
+    /* Trading (src/env/trading/, docs/trading.md): synthetic cointegrated pair, minute bars. */
+    {"PairsTrading-v0", &rlc__pairs_trading_def, 0, NAN, NULL},
 #ifdef RLC_HAVE_MUJOCO /* MuJoCo (Gymnasium v4/v5 on libmujoco; src/env/mujoco/) */
     {"HalfCheetah-v4", &rlc__half_cheetah_v4_def, 1000, 4800.0, NULL},
     {"HalfCheetah-v5", &rlc__half_cheetah_v5_def, 1000, 4800.0, NULL},
@@ -209,7 +212,8 @@ static rlc_status parse_value(const char *id, const rlc_env_param *p, const char
 
 /* Applies one kwargs string onto vals/max_steps (seen[] tracks duplicates within it). */
 static rlc_status apply(const rlc_env_spec *spec, const rlc__env_def *def, const char *kwargs,
-                        double *vals, int64_t *max_steps) {
+                        double *vals, int64_t *max_steps, rlc__kwarg_strings *strs,
+                        size_t *used) {
     char seen[65] = {0};
     const char *p = kwargs;
     while (p && *p) {
@@ -219,7 +223,7 @@ static rlc_status apply(const rlc_env_spec *spec, const rlc__env_def *def, const
         trim(&tok, &tend);
         if (tok == tend) continue;
         const char *eq = memchr(tok, '=', (size_t)(tend - tok));
-        char key[64], val[128];
+        char key[64], val[1024];
         if (!eq || (size_t)(tend - tok) >= sizeof val) {
             int n = (int)(tend - tok);
             return rlc_error(RLC_ERR_INVALID,
@@ -264,6 +268,21 @@ static rlc_status apply(const rlc_env_spec *spec, const rlc__env_def *def, const
             return rlc_error(RLC_ERR_INVALID, "keyword '%s' given twice for %s", key, spec->id);
         seen[idx] = 1;
         const rlc_env_param *par = idx < def->nparams ? &def->params[idx] : &MAX_STEPS_PARAM;
+        if (par->type == RLC_PARAM_STRING) {
+            size_t n = strlen(val);
+            if (!n)
+                return rlc_error(RLC_ERR_INVALID, "empty value for keyword '%s' of %s", key,
+                                 spec->id);
+            if (*used + n + 1 > sizeof strs->buf)
+                return rlc_error(RLC_ERR_INVALID,
+                                 "value of keyword '%s' of %s is too long (%zu bytes)", key,
+                                 spec->id, n);
+            memcpy(strs->buf + *used, val, n + 1);
+            strs->off[idx] = (int)*used;
+            *used += n + 1;
+            vals[idx] = 1;
+            continue;
+        }
         double v = 0;
         rlc_status st = parse_value(spec->id, par, val, &v);
         if (st) return st;
@@ -276,16 +295,32 @@ static rlc_status apply(const rlc_env_spec *spec, const rlc__env_def *def, const
 }
 
 rlc_status rlc__parse_kwargs(const rlc_env_spec *spec, const rlc__env_def *def, const char *kwargs,
-                             double *vals, int64_t *max_steps) {
+                             double *vals, int64_t *max_steps, rlc__kwarg_strings *strs) {
     double v[64] = {0};
     int64_t ms = spec->max_episode_steps;
+    size_t used = 0;
     if (def->nparams > 64) return rlc_error(RLC_ERR_INVALID, "%s: too many parameters", spec->id);
+    for (int i = 0; i < 64; i++)
+        strs->off[i] = -1;
     for (int i = 0; i < def->nparams; i++)
-        v[i] = def->params[i].default_value;
-    rlc_status st = apply(spec, def, spec->kwargs, v, &ms);
-    if (!st) st = apply(spec, def, kwargs, v, &ms);
+        v[i] = def->params[i].type == RLC_PARAM_STRING ? 0 : def->params[i].default_value;
+    rlc_status st = apply(spec, def, spec->kwargs, v, &ms, strs, &used);
+    if (!st) st = apply(spec, def, kwargs, v, &ms, strs, &used);
     if (st) return st;
     memcpy(vals, v, (size_t)def->nparams * sizeof *v);
     *max_steps = ms;
+    return RLC_OK;
+}
+
+rlc_status rlc__apply_kwarg_strings(const rlc_env_spec *spec, const rlc__env_def *def, void *self,
+                                    const rlc__kwarg_strings *strs) {
+    for (int i = 0; i < def->nparams && i < 64; i++) {
+        if (strs->off[i] < 0) continue;
+        if (!def->set_string)
+            return rlc_error(RLC_ERR_UNSUPPORTED, "%s: keyword '%s' takes no string", spec->id,
+                             def->params[i].name);
+        rlc_status st = def->set_string(self, i, strs->buf + strs->off[i]);
+        if (st) return st;
+    }
     return RLC_OK;
 }

@@ -68,5 +68,14 @@ rlc_status rlc__exp_conservative_exploration(const rlc_experiment_options *o,
                                              rlc_experiment_result *res);
 rlc_status rlc__exp_demo_regularized(const rlc_experiment_options *o, rlc_experiment_result *res);
 rlc_status rlc__exp_iwocs(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_hf_rfe(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_sqirl(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_go_explore(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_mb_vs_er(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_harness(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_dataset_measures(const rlc_experiment_options *o,
+                                     rlc_experiment_result *res);
 
 #endif

@@ -267,7 +267,15 @@ void rlc_mlp_destroy(rlc_mlp *m) {
     rlc_free(m);
 }
 
-rlc_tensor *rlc_mlp_forward_params(rlc_graph *g, const rlc_mlp *m, rlc_params *p, rlc_tensor *x) {
+/* A view of params entry `index`: with its gradient, or (frozen) as a constant. */
+static rlc_tensor *entry_view(rlc_graph *g, rlc_params *p, int index, int frozen) {
+    rlc_tensor *t = rlc_params_tensor(g, p, index);
+    if (!t || !frozen) return t;
+    return rlc_param(g, t->data, NULL, t->ndim, t->shape);
+}
+
+static rlc_tensor *mlp_record(rlc_graph *g, const rlc_mlp *m, rlc_params *p, rlc_tensor *x,
+                              int frozen) {
     if (!g || g->status != RLC_OK) return NULL;
     if (!m || !p || !x) return rlc__graph_fail(g, RLC_ERR_INVALID, "mlp: NULL argument");
     if (p != m->p && !rlc_params_same_layout(p, m->p))
@@ -276,11 +284,30 @@ rlc_tensor *rlc_mlp_forward_params(rlc_graph *g, const rlc_mlp *m, rlc_params *p
     int L = m->nsizes - 1;
     rlc_tensor *h = x;
     for (int i = 0; i < L; i++) {
-        h = rlc_linear_forward(g, &m->lin[i], p, h);
+        const rlc_linear *l = &m->lin[i];
+        /* A layer with no LayerNorm after it and a relu/tanh/no activation is one fused node
+         * (rlc__linear_act: same bits as the separate ops). */
+        rlc_act a = i < L - 1 ? (m->ln == RLC_LN_NONE ? m->act : (rlc_act)-1) : m->out_act;
+        int code = a == RLC_ACT_NONE   ? RLC__LIN_NONE
+                   : a == RLC_ACT_RELU ? RLC__LIN_RELU
+                   : a == RLC_ACT_TANH ? RLC__LIN_TANH
+                                       : -1;
+        if (code >= 0 && h && h->ndim == 2 && h->shape[1] == l->in) {
+            h = rlc__linear_act(g, h, entry_view(g, p, l->weight, frozen),
+                                l->bias >= 0 ? entry_view(g, p, l->bias, frozen) : NULL, code);
+            if (!h) return NULL;
+            continue;
+        }
+        if (!frozen) {
+            h = rlc_linear_forward(g, l, p, h);
+        } else {
+            h = rlc_matmul(g, h, entry_view(g, p, l->weight, 1), 0, 1);
+            if (l->bias >= 0) h = rlc_add(g, h, entry_view(g, p, l->bias, 1));
+        }
         if (i < L - 1) {
             if (m->ln == RLC_LN_AFFINE)
-                h = rlc_layer_norm(g, h, rlc_params_tensor(g, p, m->ln_w[i]),
-                                   rlc_params_tensor(g, p, m->ln_b[i]), m->ln_eps);
+                h = rlc_layer_norm(g, h, entry_view(g, p, m->ln_w[i], frozen),
+                                   entry_view(g, p, m->ln_b[i], frozen), m->ln_eps);
             else if (m->ln == RLC_LN_PLAIN)
                 h = rlc_layer_norm(g, h, NULL, NULL, m->ln_eps);
             h = rlc_activation(g, h, m->act, m->act_param);
@@ -289,6 +316,14 @@ rlc_tensor *rlc_mlp_forward_params(rlc_graph *g, const rlc_mlp *m, rlc_params *p
         }
     }
     return h;
+}
+
+rlc_tensor *rlc_mlp_forward_params(rlc_graph *g, const rlc_mlp *m, rlc_params *p, rlc_tensor *x) {
+    return mlp_record(g, m, p, x, 0);
+}
+
+rlc_tensor *rlc_mlp_forward_frozen(rlc_graph *g, const rlc_mlp *m, rlc_params *p, rlc_tensor *x) {
+    return mlp_record(g, m, p, x, 1);
 }
 
 rlc_tensor *rlc_mlp_forward(rlc_graph *g, const rlc_mlp *m, rlc_tensor *x) {

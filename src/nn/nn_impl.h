@@ -23,6 +23,13 @@ struct rlc_params {
     int64_t optim_step;  /* t of the bias corrections */
 };
 
+/* Data-parallel training (src/dist/): while set (per thread), `fn` is called with a params
+ * block right before its gradients are first used, by rlc_clip_grad_norm or rlc_optim_step
+ * (a clip followed by the step of the same block calls it once), to average them across
+ * processes. NULL removes the hook. */
+typedef void (*rlc__grad_hook)(rlc_params *p, void *ctx);
+void rlc__set_grad_hook(rlc__grad_hook fn, void *ctx);
+
 /* One new entry for rlc__params_add_batch. */
 typedef struct rlc__entry_spec {
     char name[160];

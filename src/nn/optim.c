@@ -463,9 +463,27 @@ static void adam_f64_dispatch(double *p, double *g, double *m, double *v, int64_
         }                                                                                          \
     }
 
+/* The gradient hook of data-parallel training (nn_impl.h): per thread, and called once per
+ * step of a block (a clip followed by the step of the same block calls it in the clip). */
+static _Thread_local rlc__grad_hook g_grad_hook;
+static _Thread_local void *g_grad_hook_ctx;
+static _Thread_local const rlc_params *g_grad_synced;
+
+void rlc__set_grad_hook(rlc__grad_hook fn, void *ctx) {
+    g_grad_hook = fn;
+    g_grad_hook_ctx = ctx;
+    g_grad_synced = NULL;
+}
+
 void rlc_optim_step(rlc_optim *o) {
     if (!o) return;
     rlc_params *p = o->p;
+    if (g_grad_hook) {
+        if (g_grad_synced == p)
+            g_grad_synced = NULL;
+        else
+            g_grad_hook(p, g_grad_hook_ctx);
+    }
     const rlc_optim_config *c = &o->cfg;
     int64_t n = p->count, t = ++p->optim_step;
     if (p->dtype == RLC_F32)
@@ -476,6 +494,10 @@ void rlc_optim_step(rlc_optim *o) {
 
 double rlc_clip_grad_norm(rlc_params *p, double max_norm) {
     if (!p) return 0.0;
+    if (g_grad_hook) {
+        g_grad_hook(p, g_grad_hook_ctx);
+        g_grad_synced = p;
+    }
     double norm = rlc_params_grad_norm(p);
     double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {

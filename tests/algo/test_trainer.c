@@ -48,10 +48,11 @@ static void test_resume_exact_api(void **st) {
     snprintf(path2, sizeof path2, "%s/trainer_ck_full.safetensors", rlc_test_tmpdir());
     const int64_t steps = 4096;
     rlc_train_result full_res, part_res, rest_res;
-    rlc_train_checkpoint ckf = {.path = path2, .every = 1024};
+    /* every = 1000 is not a multiple of the 128-step rollout: the kill falls mid-rollout */
+    rlc_train_checkpoint ckf = {.path = path2, .every = 1000};
     rlc_agent *full = train_ck(3, steps, &ckf, &full_res);
     assert_int_equal(full_res.steps, steps);
-    rlc_train_checkpoint ck = {.path = path, .every = 1024, .stop_at = 1500};
+    rlc_train_checkpoint ck = {.path = path, .every = 1000, .stop_at = 1500};
     rlc_agent *part = train_ck(3, steps, &ck, &part_res);
     assert_true(part_res.steps >= 1500 && part_res.steps < steps);
     rlc_agent_destroy(part);
@@ -61,6 +62,12 @@ static void test_resume_exact_api(void **st) {
     assert_non_null(rlc_st_get(f, "ppo.rng_act"));
     assert_non_null(rlc_st_get(f, "obs_norm.mean"));
     assert_string_equal(rlc_st_meta(f, "rlc.ckpt.resumable"), "1");
+    const rlc_st_tensor *rt = rlc_st_get(f, "ppo.rollout_t");
+    assert_non_null(rt);
+    int64_t t_saved;
+    memcpy(&t_saved, rt->data, sizeof t_saved);
+    assert_true(t_saved > 0 && t_saved < 32);
+    assert_int_equal(rlc_st_get(f, "ppo.rollout.obs")->shape[0], t_saved * 4);
     rlc_st_file_destroy(f);
     ck.resume = 1;
     ck.stop_at = 0;
@@ -225,14 +232,21 @@ static void test_cli_resume(void **st) {
     assert_int_equal(system(args), 0);
     snprintf(args, sizeof args, "train --resume %s/foreign", tmp);
     free(expect(args, 2, "not an rlc run folder"));
-    /* off-policy runs checkpoint, but refuse to resume (replay contents are not saved) */
-    snprintf(args, sizeof args,
-             "train --env CartPole-v1 --algo dqn --steps 2000 --checkpoint-every 500 "
-             "--stop-at 600 --quiet --out %s/dqn",
-             tmp);
+    /* off-policy runs resume exactly too (replay contents in the checkpoint), here killed
+     * before learning starts (step 1000 with the tuned CartPole defaults) */
+#define DQN_ARGS                                                                                   \
+    "train --env CartPole-v1 --algo dqn --steps 1600 --checkpoint-every 500 --set hidden=32 "      \
+    "--set gradient_steps=8 --quiet"
+    snprintf(args, sizeof args, DQN_ARGS " --out %s/dqn_full", tmp);
+    free(expect(args, 0, NULL));
+    snprintf(args, sizeof args, DQN_ARGS " --stop-at 600 --out %s/dqn", tmp);
     free(expect(args, 0, "stopped"));
     snprintf(args, sizeof args, "train --resume %s/dqn", tmp);
-    free(expect(args, 2, "dqn cannot resume"));
+    free(expect(args, 0, NULL));
+    snprintf(p1, sizeof p1, "%s/dqn_full/final.safetensors", tmp);
+    snprintf(p2, sizeof p2, "%s/dqn/final.safetensors", tmp);
+    params_file_equal(p1, p2);
+#undef DQN_ARGS
 }
 
 static void test_cli_plot(void **st) {

@@ -1,6 +1,8 @@
 /* Gradient checks and error cases for matmul and the broadcasting binary ops. */
 #include "test.h"
 
+#include <math.h>
+
 #include "core/gemm.h"
 #include "core/gradcheck.h"
 #include "rlc/graph.h"
@@ -67,6 +69,42 @@ static void test_gemm_blas_vs_portable(void **st) {
     free(B);
     free(C1);
     free(C2);
+}
+
+/* The special cases of the front end (GEMV for one row or one column, GER for K = 1, the
+ * SIMD kernel for wide products) against the portable kernel, all transposes, padded strides. */
+static void test_gemm_front_end_cases(void **st) {
+    (void)st;
+    static const int shapes[][3] = {{100, 1, 64}, {1, 64, 100}, {100, 64, 1}, {7, 1, 3},
+                                    {100, 4, 64}, {64, 3, 100}, {33, 16, 17}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int beta1 = 0; beta1 < 2; beta1++) {
+                    const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                    const int lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 2, ldc = N + 2;
+                    const int na = (ta ? K : M) * lda, nb = (tb ? N : K) * ldb, nc = M * ldc;
+                    float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+                    float *C1 = malloc(sizeof(float) * nc), *C2 = malloc(sizeof(float) * nc);
+                    for (int i = 0; i < na; i++) A[i] = (float)((i * 37 % 101) - 50) / 50.0f;
+                    for (int i = 0; i < nb; i++) B[i] = (float)((i * 53 % 97) - 48) / 48.0f;
+                    for (int i = 0; i < nc; i++) C1[i] = C2[i] = (float)(i % 7) - 3.0f;
+                    const float beta = beta1 ? 1.0f : 0.0f;
+                    rlc__sgemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C1, ldc);
+                    rlc__sgemm_portable(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, beta, C2, ldc);
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < ldc; j++) {
+                            float a = C1[i * ldc + j], b = C2[i * ldc + j];
+                            if (j >= N ? a != b : !(fabsf(a - b) <= 1e-4f * (float)(K + 1)))
+                                fail_msg("%dx%dx%d ta=%d tb=%d beta=%g: C[%d][%d] = %g, portable "
+                                         "%g",
+                                         M, N, K, ta, tb, beta, i, j, a, b);
+                        }
+                    free(A);
+                    free(B);
+                    free(C1);
+                    free(C2);
+                }
 }
 
 static void test_matmul_errors(void **st) {
@@ -144,5 +182,6 @@ static void test_broadcast_values(void **st) {
 }
 
 RLC_TESTS(core_op_matmul, cmocka_unit_test(test_matmul_grad),
-          cmocka_unit_test(test_gemm_blas_vs_portable), cmocka_unit_test(test_matmul_errors),
+          cmocka_unit_test(test_gemm_blas_vs_portable), cmocka_unit_test(test_gemm_front_end_cases),
+          cmocka_unit_test(test_matmul_errors),
           cmocka_unit_test(test_binary_grad), cmocka_unit_test(test_broadcast_values))

@@ -602,23 +602,23 @@ static void test_model_file_errors(void **st) {
         assert_null(env);
         assert_contains(rlc_last_error(), file);
         remove(file);
-        /* an xml override (the future `xml=PATH` kwarg) replaces the bundled file, and must
+        /* an xml override (the `xml=PATH` kwarg) replaces the bundled file, and must
          * keep the env's nq + nv */
         static rlc__mj_env e;
-        double common[RLC__MJ_NCOMMON] = {1, 1, -9.81};
+        double common[RLC__MJ_NCOMMON] = {1, 1, -9.81, 0};
         memset(&e, 0, sizeof e);
         assert_int_equal(rlc__mj_set_xml(&e, "data/mujoco/walker2d_v5.xml"), RLC_OK);
-        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 18), RLC_OK);
+        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 18, 6), RLC_OK);
         assert_int_equal(e.nbody, 8);
         rlc__mj_fini(&e);
         memset(&e, 0, sizeof e);
         assert_int_equal(rlc__mj_set_xml(&e, "data/mujoco/ant.xml"), RLC_OK);
-        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12), RLC_ERR_FORMAT);
-        assert_contains(rlc_last_error(), "nq + nv = 29");
+        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12, 3), RLC_ERR_FORMAT);
+        assert_contains(rlc_last_error(), "nq + nv = 15 + 14 = 29");
         rlc__mj_fini(&e);
         memset(&e, 0, sizeof e);
         assert_int_equal(rlc__mj_set_xml(&e, "/nonexistent/model.xml"), RLC_OK);
-        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12), RLC_ERR_NOT_FOUND);
+        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12, 3), RLC_ERR_NOT_FOUND);
         assert_contains(rlc_last_error(), "/nonexistent/model.xml");
         rlc__mj_fini(&e);
     } else {
@@ -628,8 +628,8 @@ static void test_model_file_errors(void **st) {
         assert_int_equal(rlc_env_make(&env, "Hopper-v5", NULL), RLC_ERR_NOT_FOUND);
         rlc__mj_env e;
         memset(&e, 0, sizeof e);
-        double common[RLC__MJ_NCOMMON] = {1, 1, -9.81};
-        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12), RLC_ERR_UNSUPPORTED);
+        double common[RLC__MJ_NCOMMON] = {1, 1, -9.81, 0};
+        assert_int_equal(rlc__mj_open(&e, "hopper.xml", 4, common, 12, 3), RLC_ERR_UNSUPPORTED);
         assert_contains(rlc_last_error(), "libmujoco");
     }
     if (saved) {

@@ -101,6 +101,7 @@ static const rlc_env_param PARAMS_V5[V5_NPARAMS] = {
 };
 
 #define STATE_DIM 29
+#define ACT_DIM 8
 #define MAX_OBS (15 + 14 + 14 * 6)
 
 /* v4: qpos[2:], qvel, clip(cfrc_ext) of all bodies if use_contact_forces.
@@ -156,7 +157,7 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
         skip = (int)v[V5_SKIP];
         common = v + V5_COMMON;
     }
-    rlc_status st = rlc__mj_open(e, "ant.xml", skip, common, STATE_DIM);
+    rlc_status st = rlc__mj_open(e, "ant.xml", skip, common, STATE_DIM, ACT_DIM);
     if (st) return st;
     if (version == 4) {
         e->body_a = rlc__mj_body_id(e, "torso");
@@ -241,7 +242,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     double contact = e->use_contact ? contact_cost(e) : 0.0;
     double costs = e->use_contact ? (double)ctrl + contact : (double)ctrl;
     *reward = rewards - costs;
-    *terminated = !healthy && e->terminate_unhealthy;
+    *terminated = (!healthy && e->terminate_unhealthy) || e->s.unstable;
     rebuild(e);
     double *info = e->s.info;
     info[RLC__MJI_X_VELOCITY] = x_velocity;
@@ -280,7 +281,8 @@ static void set_vector(void *self, const double *v) {
         .state_size = RLC__MJ_STATE_SIZE(MAX_OBS), .state_dim = STATE_DIM,                         \
         .state_names = STATE_NAMES, .nparams = NP, .params = PARAMS, .init = INIT, .reset = reset, \
         .step = step, .observe = rlc__mj_observe, .get_vector = rlc__mj_get_vector,                \
-        .set_vector = set_vector, .render = NULL, .fini = rlc__mj_fini                             \
+        .set_vector = set_vector, .render = rlc__mj_render, .fini = rlc__mj_fini,                  \
+        .set_string = rlc__mj_set_string, .step_status = rlc__mj_step_status                       \
     }
 
 const rlc__env_def rlc__ant_v4_def = DEF("Ant-v4", init_v4, V4_NPARAMS, PARAMS_V4);

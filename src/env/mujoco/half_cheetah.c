@@ -28,6 +28,7 @@ static const rlc_env_param PARAMS[NPARAMS] = {
 };
 
 #define STATE_DIM 18
+#define ACT_DIM 6
 #define MAX_OBS 18
 
 static void rebuild(rlc__mj_env *e) {
@@ -41,7 +42,8 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
     e->ctrl_w = v[P_CTRL];
     e->noise = v[P_NOISE];
     e->exclude_pos = v[P_EXCLUDE] != 0;
-    rlc_status st = rlc__mj_open(e, "half_cheetah.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+    rlc_status st =
+        rlc__mj_open(e, "half_cheetah.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM, ACT_DIM);
     if (st) return st;
     e->obs_dim = e->nq + e->nv - e->exclude_pos;
     return rlc__mj_spaces(e, MAX_OBS, obs, act);
@@ -82,7 +84,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     double forward = e->forward_w * x_velocity;
     float ctrl = rlc__mj_ctrl_cost(e->ctrl_w, a, e->nu);
     *reward = forward - (double)ctrl;
-    *terminated = 0;
+    *terminated = e->s.unstable != 0;
     e->s.info[RLC__MJI_X_POSITION] = x_after;
     e->s.info[RLC__MJI_X_VELOCITY] = x_velocity;
     e->s.info[RLC__MJI_REWARD_FORWARD] = forward;
@@ -105,8 +107,8 @@ static void set_vector(void *self, const double *v) {
         .state_size = RLC__MJ_STATE_SIZE(MAX_OBS), .state_dim = STATE_DIM,                         \
         .state_names = STATE_NAMES, .nparams = NPARAMS, .params = PARAMS, .init = INIT,            \
         .reset = reset, .step = step, .observe = rlc__mj_observe,                                  \
-        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = NULL,                \
-        .fini = rlc__mj_fini                                                                       \
+        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = rlc__mj_render,      \
+        .fini = rlc__mj_fini, .set_string = rlc__mj_set_string, .step_status = rlc__mj_step_status \
     }
 
 const rlc__env_def rlc__half_cheetah_v4_def = DEF("HalfCheetah-v4", init_v4);

@@ -64,6 +64,7 @@ static const rlc_env_param PARAMS_V5[V5_NPARAMS] = {
 };
 
 #define STATE_DIM 47
+#define ACT_DIM 17
 #define MAX_OBS (24 + 23 + 14 * 10 + 14 * 6 + 23 + 14 * 6)
 
 static void put(double *o, int *k, const double *src, int n) {
@@ -120,7 +121,8 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
         e->inc_qfrc = v[P_INC_QFRC] != 0;
         e->inc_cfrc = v[P_INC_CFRC] != 0;
     }
-    rlc_status st = rlc__mj_open(e, "humanoid.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+    rlc_status st =
+        rlc__mj_open(e, "humanoid.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM, ACT_DIM);
     if (st) return st;
     int b0 = version == 4 ? 0 : 1, q0 = version == 4 ? 0 : 6, nb = e->nbody - b0;
     e->cfrc_tail = e->inc_cfrc ? 6 * nb : 0;
@@ -184,7 +186,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     }
     double rewards = forward + healthy_reward;
     *reward = e->use_contact ? rewards - (ctrl + contact) : rewards - ctrl;
-    *terminated = !healthy && e->terminate_unhealthy;
+    *terminated = (!healthy && e->terminate_unhealthy) || e->s.unstable;
     double *info = e->s.info;
     info[RLC__MJI_X_POSITION] = e->version == 4 ? e->s.pre[0] : e->s.qpos[0];
     info[RLC__MJI_Y_POSITION] = e->version == 4 ? e->s.pre[1] : e->s.qpos[1];
@@ -220,7 +222,8 @@ static void set_vector(void *self, const double *v) {
         .state_size = RLC__MJ_STATE_SIZE(MAX_OBS), .state_dim = STATE_DIM,                         \
         .state_names = STATE_NAMES, .nparams = NP, .params = PARAMS, .init = INIT, .reset = reset, \
         .step = step, .observe = rlc__mj_observe, .get_vector = rlc__mj_get_vector,                \
-        .set_vector = set_vector, .render = NULL, .fini = rlc__mj_fini                             \
+        .set_vector = set_vector, .render = rlc__mj_render, .fini = rlc__mj_fini,                  \
+        .set_string = rlc__mj_set_string, .step_status = rlc__mj_step_status                       \
     }
 
 const rlc__env_def rlc__humanoid_v4_def = DEF("Humanoid-v4", init_v4, V4_NPARAMS, PARAMS_V4);

@@ -17,6 +17,7 @@ static const rlc_env_param PARAMS[NPARAMS] = {
 };
 
 #define STATE_DIM 6
+#define ACT_DIM 1
 #define MAX_OBS 11
 
 /* x of the cart, sin and cos of the link angles, clip(qvel, +-10), clip(qfrc_constraint, +-10)
@@ -42,9 +43,13 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
     e->version = version;
     e->healthy_reward = v[P_HEALTHY];
     e->noise = v[P_NOISE];
-    rlc_status st =
-        rlc__mj_open(e, "inverted_double_pendulum.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+    rlc_status st = rlc__mj_open(e, "inverted_double_pendulum.xml", (int)v[P_SKIP], v + P_COMMON,
+                                 STATE_DIM, ACT_DIM);
     if (st) return st;
+    if (e->nsite < 1)
+        return rlc_error(RLC_ERR_FORMAT,
+                         "InvertedDoublePendulum: the model has no site (the first site marks the "
+                         "tip of the second pole)");
     e->obs_dim = 1 + 2 * (e->nq - 1) + e->nv + (version == 4 ? e->nv : 1);
     return rlc__mj_spaces(e, MAX_OBS, obs, act);
 }
@@ -85,7 +90,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     double vel_penalty = 1e-3 * pow(v1, 2.0) + 5e-3 * pow(v2, 2.0);
     double alive = e->version == 4 ? e->healthy_reward : e->healthy_reward * (double)!term;
     *reward = alive - dist_penalty - vel_penalty;
-    *terminated = term;
+    *terminated = term || e->s.unstable;
     e->s.info[RLC__MJI_REWARD_SURVIVE] = alive;
     e->s.info[RLC__MJI_DISTANCE_PENALTY] = -dist_penalty;
     e->s.info[RLC__MJI_VELOCITY_PENALTY] = -vel_penalty;
@@ -103,8 +108,8 @@ static void set_vector(void *self, const double *v) {
         .state_size = RLC__MJ_STATE_SIZE(MAX_OBS), .state_dim = STATE_DIM,                         \
         .state_names = "slider,hinge,hinge2,slider_vel,hinge_vel,hinge2_vel", .nparams = NPARAMS,  \
         .params = PARAMS, .init = INIT, .reset = reset, .step = step, .observe = rlc__mj_observe,  \
-        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = NULL,                \
-        .fini = rlc__mj_fini                                                                       \
+        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = rlc__mj_render,      \
+        .fini = rlc__mj_fini, .set_string = rlc__mj_set_string, .step_status = rlc__mj_step_status \
     }
 
 const rlc__env_def rlc__inverted_double_pendulum_v4_def = DEF("InvertedDoublePendulum-v4", init_v4);

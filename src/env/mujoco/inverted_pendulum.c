@@ -14,6 +14,7 @@ static const rlc_env_param PARAMS[NPARAMS] = {
 };
 
 #define STATE_DIM 4
+#define ACT_DIM 1
 #define MAX_OBS 4
 
 static void rebuild(rlc__mj_env *e) {
@@ -25,7 +26,7 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
     e->version = version;
     e->noise = v[P_NOISE];
     rlc_status st =
-        rlc__mj_open(e, "inverted_pendulum.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+        rlc__mj_open(e, "inverted_pendulum.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM, ACT_DIM);
     if (st) return st;
     e->obs_dim = e->nq + e->nv;
     return rlc__mj_spaces(e, MAX_OBS, obs, act);
@@ -62,7 +63,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     for (int i = 0; i < e->obs_dim; i++)
         if (!isfinite(e->s.obs[i])) term = 1;
     if (fabs(e->s.obs[1]) > 0.2) term = 1;
-    *terminated = term;
+    *terminated = term || e->s.unstable;
     *reward = e->version == 4 ? 1.0 : (double)!term;
     if (e->version == 5) e->s.info[RLC__MJI_REWARD_SURVIVE] = *reward;
     memcpy(obs, e->s.obs, (size_t)e->obs_dim * sizeof(double));
@@ -79,8 +80,8 @@ static void set_vector(void *self, const double *v) {
         .state_size = RLC__MJ_STATE_SIZE(MAX_OBS), .state_dim = STATE_DIM,                         \
         .state_names = "slider,hinge,slider_vel,hinge_vel", .nparams = NPARAMS, .params = PARAMS,  \
         .init = INIT, .reset = reset, .step = step, .observe = rlc__mj_observe,                    \
-        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = NULL,                \
-        .fini = rlc__mj_fini                                                                       \
+        .get_vector = rlc__mj_get_vector, .set_vector = set_vector, .render = rlc__mj_render,      \
+        .fini = rlc__mj_fini, .set_string = rlc__mj_set_string, .step_status = rlc__mj_step_status \
     }
 
 const rlc__env_def rlc__inverted_pendulum_v4_def = DEF("InvertedPendulum-v4", init_v4);

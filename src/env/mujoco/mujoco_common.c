@@ -51,6 +51,11 @@ rlc_status rlc__mj_set_xml(void *self, const char *path) {
     return RLC_OK;
 }
 
+rlc_status rlc__mj_set_string(void *self, int param, const char *value) {
+    (void)param; /* `xml` is the only string kwarg */
+    return rlc__mj_set_xml(self, value);
+}
+
 /* ---------------------------------------------------------------------------------------
  * NumPy's summation order (numpy/core/src/umath/loops_utils.h.src, pairwise_sum)
  * ------------------------------------------------------------------------------------- */
@@ -168,6 +173,8 @@ void rlc__mj_set_vector_with(rlc__mj_env *e, const double *v, void (*rebuild)(rl
 
 #ifdef RLC_HAVE_MUJOCO
 
+#define RLC__MJ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 static pthread_mutex_t g_load_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* MuJoCo's default warning handler prints and appends to MUJOCO_LOG.TXT in the working
@@ -204,7 +211,7 @@ static void sync_out(rlc__mj_env *e) {
 }
 
 rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, const double *common,
-                        int state_dim) {
+                        int state_dim, int act_dim) {
     char path[4096], err[1024] = "";
     rlc_status st =
         rlc__mj_find_xml(e->xml_path[0] ? e->xml_path : NULL, xml_file, path, sizeof path);
@@ -213,7 +220,15 @@ rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, co
     if (!mju_user_warning) mju_user_warning = quiet_warning;
     mjModel *m = mj_loadXML(path, NULL, err, (int)sizeof err);
     pthread_mutex_unlock(&g_load_lock);
-    if (!m) return rlc_error(RLC_ERR_FORMAT, "cannot load MuJoCo model %s: %s", path, err);
+    if (!m) {
+        /* MuJoCo's message spans lines ("XML Error: ...\nElement 'geom', line 3\n") */
+        size_t n = strlen(err);
+        while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
+            err[--n] = 0;
+        for (char *c = err; *c; c++)
+            if (*c == '\n') *c = ';';
+        return rlc_error(RLC_ERR_FORMAT, "cannot load MuJoCo model %s: %s", path, err);
+    }
     e->model = m;
     if (m->nq > RLC__MJ_MAXQ || m->nv > RLC__MJ_MAXV || m->nu > RLC__MJ_MAXU ||
         m->na > RLC__MJ_MAXA || m->nbody > RLC__MJ_MAXBODY)
@@ -223,9 +238,15 @@ rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, co
                          path, m->nq, m->nv, m->nu, m->na, m->nbody, RLC__MJ_MAXQ, RLC__MJ_MAXV,
                          RLC__MJ_MAXU, RLC__MJ_MAXA, RLC__MJ_MAXBODY);
     if (m->nq + m->nv != state_dim)
+        return rlc_error(
+            RLC_ERR_FORMAT,
+            "MuJoCo model %s has nq + nv = %d + %d = %d; this env's state vector (qpos, "
+            "qvel) has %d values",
+            path, m->nq, m->nv, m->nq + m->nv, state_dim);
+    if (m->nu != act_dim)
         return rlc_error(RLC_ERR_FORMAT,
-                         "MuJoCo model %s has nq + nv = %d; this env's state vector has %d values",
-                         path, m->nq + m->nv, state_dim);
+                         "MuJoCo model %s has %d actuator%s (nu); this env drives %d", path, m->nu,
+                         m->nu == 1 ? "" : "s", act_dim);
     mjData *d = mj_makeData(m);
     if (!d) return rlc_error(RLC_ERR_NOMEM, "mj_makeData failed for %s", path);
     e->data = d;
@@ -248,6 +269,7 @@ rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, co
     e->nu = m->nu;
     e->na = m->na;
     e->nbody = m->nbody;
+    e->nsite = m->nsite;
     e->frame_skip = frame_skip;
     e->dt = m->opt.timestep * frame_skip;
     memcpy(e->init_qpos, m->qpos0, (size_t)m->nq * sizeof(double));
@@ -285,6 +307,7 @@ void rlc__mj_reset_to(rlc__mj_env *e, const double *qpos, const double *qvel) {
     memcpy(d->qvel, qvel, (size_t)e->nv * sizeof(double));
     mj_forward(e->model, d);
     sync_out(e);
+    e->s.unstable = 0;
 }
 
 void rlc__mj_set_qpos_qvel(rlc__mj_env *e, const double *qpos, const double *qvel) {
@@ -294,6 +317,7 @@ void rlc__mj_set_qpos_qvel(rlc__mj_env *e, const double *qpos, const double *qve
     memcpy(d->qvel, qvel, (size_t)e->nv * sizeof(double));
     mj_forward(e->model, d);
     sync_out(e);
+    e->s.unstable = 0;
 }
 
 void rlc__mj_simulate(rlc__mj_env *e, const float *action) {
@@ -302,11 +326,38 @@ void rlc__mj_simulate(rlc__mj_env *e, const float *action) {
     sync_in(e);
     for (int i = 0; i < e->nu; i++)
         d->ctrl[i] = action[i];
-    for (int k = 0; k < e->frame_skip; k++)
+    /* MuJoCo's bad-state checks (mj_checkPos/Vel/Acc) warn and reset the data; rlc counts the
+     * warnings per step so the reset cannot pass unnoticed. */
+    for (int w = mjWARN_BADQPOS; w <= mjWARN_BADQACC; w++)
+        d->warning[w].number = 0;
+    for (int k = 0; k < e->frame_skip; k++) {
+        double t = d->time;
         mj_step(m, d);
+        for (int w = mjWARN_BADQPOS; w <= mjWARN_BADQACC; w++)
+            if (RLC__MJ_UNLIKELY(d->warning[w].number > 0)) {
+                e->s.unstable = 1 + w;
+                e->s.unstable_info = d->warning[w].lastinfo;
+                e->s.unstable_time = t;
+                sync_in(e); /* back to the state before the step */
+                mj_forward(m, d);
+                mj_rnePostConstraint(m, d);
+                return;
+            }
+    }
     /* cfrc_ext and friends are only computed on request (MuJoCo >= 2.0). */
     mj_rnePostConstraint(m, d);
     sync_out(e);
+}
+
+rlc_status rlc__mj_step_status(const void *self, const char *id) {
+    const rlc__mj_env *e = self;
+    if (!e->s.unstable) return RLC_OK;
+    return rlc_error(RLC_ERR_RANGE,
+                     "%s: MuJoCo's simulation became unstable at time %.4f (MuJoCo: %s); the step "
+                     "was not applied and the episode is over (reset the env). Extreme actions, "
+                     "kwargs (gravity, body_mass_scale, frame_skip) or a set state can cause this",
+                     id, e->s.unstable_time,
+                     mju_warningText(e->s.unstable - 1, e->s.unstable_info));
 }
 
 const double *rlc__mj_xpos(const rlc__mj_env *e) {
@@ -347,8 +398,8 @@ int rlc__mujoco_available(void) {
 }
 
 rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, const double *common,
-                        int state_dim) {
-    (void)e, (void)frame_skip, (void)common, (void)state_dim;
+                        int state_dim, int act_dim) {
+    (void)e, (void)frame_skip, (void)common, (void)state_dim, (void)act_dim;
     return rlc_error(RLC_ERR_UNSUPPORTED,
                      "MuJoCo envs are not available: rlc was built without libmujoco (install "
                      "libmujoco-dev and rebuild; model %s)",
@@ -372,6 +423,10 @@ void rlc__mj_set_qpos_qvel(rlc__mj_env *e, const double *qpos, const double *qve
 }
 void rlc__mj_simulate(rlc__mj_env *e, const float *action) {
     (void)e, (void)action;
+}
+rlc_status rlc__mj_step_status(const void *self, const char *id) {
+    (void)self, (void)id;
+    return RLC_OK;
 }
 
 static const double g_zeros[RLC__MJ_MAXBODY * 10];

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "env/env_impl.h"
 
@@ -52,6 +53,13 @@ typedef struct rlc__mj_state {
      * fingertip - target). */
     double pre[4];
     double info[RLC__MJI_COUNT];
+    /* Set when the last step hit MuJoCo's bad-state check (NaN, inf or huge qpos, qvel or
+     * qacc, after which MuJoCo resets the data): 1 + the mjtWarning, its info (the DOF) and the
+     * simulation time. The step is then not applied (the state stays the one before it), the
+     * env reports terminated and rlc_env_step returns RLC_ERR_RANGE. Cleared by reset and
+     * set_state. */
+    double unstable_time;
+    int32_t unstable, unstable_info;
     double obs[RLC__MJ_MAXOBS];
 } rlc__mj_state;
 
@@ -63,7 +71,7 @@ typedef struct rlc__mj_state {
 typedef struct rlc__mj_env {
     void *model, *data; /* mjModel *, mjData * (owned; freed by rlc__mj_fini) */
     int version;        /* Gymnasium version: 4 or 5 */
-    int nq, nv, nu, na, nbody, frame_skip, obs_dim;
+    int nq, nv, nu, na, nbody, nsite, frame_skip, obs_dim;
     int cfrc_tail; /* trailing obs values taken from cfrc_ext (stale after set_state) */
     double dt;     /* opt.timestep * frame_skip */
     double init_qpos[RLC__MJ_MAXQ];
@@ -85,7 +93,7 @@ typedef struct rlc__mj_env {
 
 /* Model-wide contextual kwargs every MuJoCo env takes after its own (applied to the compiled
  * model; the defaults leave the model untouched). */
-#define RLC__MJ_NCOMMON 3
+#define RLC__MJ_NCOMMON 4
 // clang-format off
 #define RLC__MJ_COMMON_PARAMS                                                                      \
     {"body_mass_scale", RLC_PARAM_REAL, 1.0, 0, 1e6, 1,                                            \
@@ -93,20 +101,27 @@ typedef struct rlc__mj_env {
     {"friction_scale", RLC_PARAM_REAL, 1.0, 0, 1e6, 0,                                             \
      "multiplies every geom's friction coefficients"},                                             \
     {"gravity", RLC_PARAM_REAL, -9.81, -1e6, 1e6, 0,                                               \
-     "z component of gravity (m/s^2); the bundled models use -9.81"}
+     "z component of gravity (m/s^2); the bundled models use -9.81"},                              \
+    {"xml", RLC_PARAM_STRING, 0, 0, 0, 0,                                                          \
+     "your own MJCF model file instead of the bundled one (same nq, nv, nu)"}
 // clang-format on
 
 /* Opens the model for `e`: finds `xml_file` (see rlc__mj_find_xml; e->xml_path overrides it),
  * loads it, applies the common kwargs `common[RLC__MJ_NCOMMON]`, and fills the sizes, dt (with
- * `frame_skip`) and init_qpos. Checks that nq + nv == state_dim and that the sizes fit the inline
- * arrays. RLC_ERR_UNSUPPORTED when rlc was built without MuJoCo; RLC_ERR_NOT_FOUND / RLC_ERR_FORMAT
- * for a missing or bad XML. */
+ * `frame_skip`) and init_qpos. Checks that the model has nq + nv == state_dim and nu == act_dim
+ * (this env's layout) and that the sizes fit the inline arrays. RLC_ERR_UNSUPPORTED when rlc was
+ * built without MuJoCo; RLC_ERR_NOT_FOUND / RLC_ERR_FORMAT for a missing or bad XML (MuJoCo's
+ * message included) or a model of the wrong shape. */
 rlc_status rlc__mj_open(rlc__mj_env *e, const char *xml_file, int frame_skip, const double *common,
-                        int state_dim);
-/* Stores a model-file override for the next rlc__mj_open (the hook for a string kwarg
- * `xml=PATH`; the generic kwargs parser takes numbers only for now). RLC_ERR_INVALID if the path
- * is longer than 1023 bytes. */
+                        int state_dim, int act_dim);
+/* Stores a model-file override for the next rlc__mj_open (the `xml=PATH` kwarg).
+ * RLC_ERR_INVALID if the path is longer than 1023 bytes. */
 rlc_status rlc__mj_set_xml(void *self, const char *path);
+/* The def's set_string: the only string kwarg of the MuJoCo envs is `xml`. */
+rlc_status rlc__mj_set_string(void *self, int param, const char *value);
+/* The def's step_status: RLC_ERR_RANGE with MuJoCo's warning text when the last step found the
+ * simulation unstable (see rlc__mj_state.unstable). */
+rlc_status rlc__mj_step_status(const void *self, const char *id);
 /* Fills the spaces: obs Box float64 [obs_dim] unbounded, action Box float32 from the actuators'
  * ctrlrange (as Gymnasium's _set_action_space). Checks obs_dim <= `maxobs`. */
 rlc_status rlc__mj_spaces(rlc__mj_env *e, int maxobs, rlc_space *obs, rlc_space *act);
@@ -124,7 +139,9 @@ rlc_status rlc__mj_find_xml(const char *override, const char *file, char *out, s
 void rlc__mj_reset_to(rlc__mj_env *e, const double *qpos, const double *qvel);
 /* Gymnasium's set_state on the current data (time, warm start and ctrl kept), then mj_forward. */
 void rlc__mj_set_qpos_qvel(rlc__mj_env *e, const double *qpos, const double *qvel);
-/* ctrl = action (float32 widened), mj_step x frame_skip, mj_rnePostConstraint. */
+/* ctrl = action (float32 widened), mj_step x frame_skip, mj_rnePostConstraint. If a substep
+ * trips MuJoCo's bad-state check, the step is undone (s unchanged but s.unstable set; mjData
+ * back at that state, forward-computed). */
 void rlc__mj_simulate(rlc__mj_env *e, const float *action);
 
 /* Read-only views of mjData/mjModel arrays (valid until the next physics call). */
@@ -161,6 +178,17 @@ void rlc__mj_info_clear(rlc__mj_env *e);
 void rlc__mj_observe(const void *self, void *obs);
 void rlc__mj_get_vector(const void *self, double *v);
 void rlc__mj_set_vector_with(rlc__mj_env *e, const double *v, void (*rebuild)(rlc__mj_env *e));
+
+/* The renderer (mujoco_render.c, the def's render): the model's geoms at the current qpos
+ * from the model's tracking camera (else MuJoCo's default free camera), z-buffered with Lambert
+ * shading, planes checkered by their material's texture. RLC_ERR_NOMEM only. */
+rlc_status rlc__mj_render(const void *self, uint8_t *rgb, int width, int height);
+/* Test hooks of the renderer: the pixel coordinates (x right, y down; pixel (i, j) covers
+ * [i, i+1) x [j, j+1)) where rlc__mj_render's camera for a width x height image projects the
+ * world point `world`; and the current world position of the geom named `name`. */
+rlc_status rlc__mj_project(const rlc_env *env, const double *world, int width, int height,
+                           double *px, double *py);
+rlc_status rlc__mj_geom_pos(const rlc_env *env, const char *name, double *xyz);
 
 /* Test hooks: the physics of a MuJoCo env (qpos[nq], qvel[nv], qacc_warmstart[nv], time), read
  * or written without mj_forward, so a test can load a recorded MuJoCo state exactly; and the

@@ -17,6 +17,7 @@ static const rlc_env_param PARAMS[NPARAMS] = {
 };
 
 #define STATE_DIM 8
+#define ACT_DIM 2
 #define MAX_OBS 11
 
 /* fingertip - target (body positions) */
@@ -50,7 +51,8 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
     e->version = version;
     e->dist_w = v[P_DIST];
     e->ctrl_w = v[P_CTRL];
-    rlc_status st = rlc__mj_open(e, "reacher.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+    rlc_status st =
+        rlc__mj_open(e, "reacher.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM, ACT_DIM);
     if (st) return st;
     e->body_a = rlc__mj_body_id(e, "fingertip");
     e->body_b = rlc__mj_body_id(e, "target");
@@ -115,7 +117,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
         reward_ctrl = -sq * (float)e->ctrl_w;
     }
     *reward = reward_dist + (double)reward_ctrl;
-    *terminated = 0;
+    *terminated = e->s.unstable != 0;
     e->s.info[RLC__MJI_REWARD_DIST] = reward_dist;
     e->s.info[RLC__MJI_REWARD_CTRL] = reward_ctrl;
     memcpy(obs, e->s.obs, (size_t)e->obs_dim * sizeof(double));
@@ -134,7 +136,8 @@ static void set_vector(void *self, const double *v) {
                        "target_y_vel",                                                             \
         .nparams = NPARAMS, .params = PARAMS, .init = INIT, .reset = reset, .step = step,          \
         .observe = rlc__mj_observe, .get_vector = rlc__mj_get_vector, .set_vector = set_vector,    \
-        .render = NULL, .fini = rlc__mj_fini                                                       \
+        .render = rlc__mj_render, .fini = rlc__mj_fini, .set_string = rlc__mj_set_string,          \
+        .step_status = rlc__mj_step_status                                                         \
     }
 
 const rlc__env_def rlc__reacher_v4_def = DEF("Reacher-v4", init_v4);

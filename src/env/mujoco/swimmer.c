@@ -29,6 +29,7 @@ static const rlc_env_param PARAMS[NPARAMS] = {
 };
 
 #define STATE_DIM 10
+#define ACT_DIM 2
 #define MAX_OBS 10
 
 static void rebuild(rlc__mj_env *e) {
@@ -42,7 +43,8 @@ static rlc_status init(rlc__mj_env *e, int version, const double *v, rlc_space *
     e->ctrl_w = v[P_CTRL];
     e->noise = v[P_NOISE];
     e->exclude_pos = v[P_EXCLUDE] != 0;
-    rlc_status st = rlc__mj_open(e, "swimmer.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM);
+    rlc_status st =
+        rlc__mj_open(e, "swimmer.xml", (int)v[P_SKIP], v + P_COMMON, STATE_DIM, ACT_DIM);
     if (st) return st;
     e->obs_dim = e->nq + e->nv - 2 * e->exclude_pos;
     return rlc__mj_spaces(e, MAX_OBS, obs, act);
@@ -88,7 +90,7 @@ static void step(void *self, rlc_rng *rng, const void *action, void *obs, double
     double forward = e->forward_w * x_velocity;
     float ctrl = rlc__mj_ctrl_cost(e->ctrl_w, a, e->nu);
     *reward = forward - (double)ctrl;
-    *terminated = 0;
+    *terminated = e->s.unstable != 0;
     rebuild(e);
     double *info = e->s.info;
     info[RLC__MJI_X_POSITION] = x_after;
@@ -114,7 +116,8 @@ static void set_vector(void *self, const double *v) {
                        "slider2_vel,free_body_rot_vel,motor1_rot_vel,motor2_rot_vel",              \
         .nparams = NPARAMS, .params = PARAMS, .init = INIT, .reset = reset, .step = step,          \
         .observe = rlc__mj_observe, .get_vector = rlc__mj_get_vector, .set_vector = set_vector,    \
-        .render = NULL, .fini = rlc__mj_fini                                                       \
+        .render = rlc__mj_render, .fini = rlc__mj_fini, .set_string = rlc__mj_set_string,          \
+        .step_status = rlc__mj_step_status                                                         \
     }
 
 const rlc__env_def rlc__swimmer_v4_def = DEF("Swimmer-v4", init_v4);

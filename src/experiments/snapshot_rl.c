@@ -1,0 +1,259 @@
+/* Roadmap row 9, `rlc experiment snapshot-rl`: S3RL (Snapshot RL with status classification and
+ * student trajectory truncation) around unchanged TD3 / SAC / PPO, against the same algorithms
+ * from the env's own start states. The teacher is a weak scripted controller (a fraction of its
+ * actions random); its trajectories are recorded once per task. The measure is the number of
+ * env steps until the deterministic evaluation return from the env's own start states reaches a
+ * threshold (the budget when never reached). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "experiments/exp_impl.h"
+#include "rlc/agent.h"
+#include "rlc/wrappers.h"
+
+/* ---- weak scripted teachers ------------------------------------------------------------ */
+
+typedef struct teacher {
+    int kind; /* 0 Pendulum, 1 MountainCarContinuous */
+    double p_random;
+    rlc_rng rng;
+} teacher;
+
+static rlc_status teacher_act(const void *obs, void *action, void *user) {
+    teacher *t = user;
+    const float *o = obs;
+    float *a = action;
+    double u;
+    if (t->kind == 0) { /* energy pumping, PD hold near the top */
+        double th = atan2(o[1], o[0]), thd = o[2];
+        if (o[0] > 0.85)
+            u = -12.0 * th - 2.5 * thd;
+        else
+            u = 3.0 * (5.0 - (thd * thd / 6.0 + 5.0 * o[0])) * (thd >= 0 ? 1.0 : -1.0);
+        u = u > 2 ? 2 : u < -2 ? -2 : u;
+        if (rlc_rng_random(&t->rng) < t->p_random) u = rlc_rng_uniform(&t->rng, -2, 2);
+    } else { /* push along the velocity */
+        u = o[1] >= 0 ? 1.0 : -1.0;
+        if (rlc_rng_random(&t->rng) < t->p_random) u = rlc_rng_uniform(&t->rng, -1, 1);
+    }
+    a[0] = (float)u;
+    return RLC_OK;
+}
+
+/* ---- one task: an env, an algorithm, its settings -------------------------------------- */
+
+typedef struct task {
+    const char *env, *algo, *cfg; /* cfg: comma-separated key=value */
+    int teacher_kind;
+    double threshold;
+    int64_t budget, eval_every, horizon;
+    int eval_episodes;
+} task;
+
+typedef struct run_ctx {
+    const double *states;
+    int64_t n;
+    rlc_snapshot_options so;
+    const task *t;
+    int64_t next_eval, first_hit;
+    int npts;
+    double *hit_curve; /* [npts]: 1 once the threshold was reached by that eval point */
+    rlc_status err;
+} run_ctx;
+
+static rlc_status wrap_snapshot(rlc_env **env, int index, void *user) {
+    (void)index;
+    run_ctx *c = user;
+    return rlc_wrap_snapshot(env, *env, c->states, c->n, &c->so);
+}
+
+static int after_update(rlc_agent *a, int64_t steps, void *user) {
+    run_ctx *c = user;
+    if (steps < c->next_eval) return 0;
+    while (c->next_eval <= steps)
+        c->next_eval += c->t->eval_every;
+    double rets[16];
+    rlc_status st = rlc_agent_evaluate(a, c->t->eval_episodes, 100000, 0, rets, NULL, 0, 0);
+    if (st) {
+        c->err = st;
+        return 1;
+    }
+    double m = 0;
+    for (int i = 0; i < c->t->eval_episodes; i++)
+        m += rets[i];
+    m /= c->t->eval_episodes;
+    if (m >= c->t->threshold) {
+        c->first_hit = steps;
+        return 1; /* the measure is known: stop */
+    }
+    return 0;
+}
+
+static rlc_status apply_cfg(const rlc_config_table *tab, void *cfg, const char *list) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        rlc_status st = rlc_config_assign(tab, cfg, tok);
+        if (st) return st;
+    }
+    return RLC_OK;
+}
+
+/* Trains one agent; *steps = env steps to the threshold (budget when never). */
+static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *so,
+                          const double *states, int64_t n, uint64_t seed, double *steps,
+                          double *hit_curve, int npts) {
+    const rlc_config_table *tab = rlc_algo_config_table(t->algo);
+    char cfgbuf[4096];
+    if (!tab || tab->size > sizeof cfgbuf)
+        return rlc_error(RLC_ERR_INVALID, "snapshot-rl: no config table for %s", t->algo);
+    rlc_config_defaults(tab, cfgbuf);
+    rlc_status st = apply_cfg(tab, cfgbuf, t->cfg);
+    if (st) return st;
+    rlc_agent *a = NULL;
+    st = rlc_agent_create(&a, t->algo, t->env, NULL, cfgbuf, seed);
+    if (st) return st;
+    run_ctx c = {states, n, *so, t, t->eval_every, -1, npts, hit_curve, RLC_OK};
+    rlc_train_hooks h = {s3rl ? wrap_snapshot : NULL, after_update, &c};
+    rlc_train_options o = {0};
+    o.total_steps = t->budget;
+    st = rlc_agent_train_hooked(a, seed, &o, &h, NULL);
+    if (!st) st = c.err;
+    rlc_agent_destroy(a);
+    if (st) return st;
+    *steps = c.first_hit >= 0 ? (double)c.first_hit : (double)t->budget;
+    for (int k = 0; k < npts; k++) {
+        double x = (double)t->budget * (k + 1) / npts;
+        hit_curve[k] = c.first_hit >= 0 && (double)c.first_hit <= x;
+    }
+    return RLC_OK;
+}
+
+#define PEND_OFF "hidden=64,batch_size=100,learning_starts=1000,policy_lr=0.001,q_lr=0.001," \
+                 "gamma=0.98,tau=0.01"
+#define MCC_OFF "hidden=64,batch_size=100,learning_starts=1000,policy_lr=0.001,q_lr=0.001," \
+                "gamma=0.99,tau=0.01"
+
+static const task FULL[] = {
+    {"Pendulum-v1", "td3", PEND_OFF, 0, -250, 20000, 500, 50, 5},
+    {"Pendulum-v1", "sac", PEND_OFF, 0, -250, 20000, 500, 50, 5},
+    {"MountainCarContinuous-v0", "td3", MCC_OFF ",exploration_noise=0.3", 1, 80, 30000, 1000, 200,
+     3},
+    {"MountainCarContinuous-v0", "sac", MCC_OFF, 1, 80, 30000, 1000, 200, 3},
+    {"MountainCarContinuous-v0", "ppo", "num_envs=4,n_steps=256,lr=0.0003,ent_coef=0.0", 1, 80,
+     100000, 2048, 200, 3},
+};
+static const task QUICK[] = {
+    {"Pendulum-v1", "td3", PEND_OFF, 0, -300, 8000, 500, 50, 3},
+};
+
+rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_result *res) {
+    const task *tasks = o->quick ? QUICK : FULL;
+    int nt = o->quick ? (int)(sizeof QUICK / sizeof QUICK[0]) : (int)(sizeof FULL / sizeof FULL[0]);
+    rlc__exp x;
+    rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("snapshot-rl"), o, res, 5, 3);
+    if (st) {
+        rlc__exp_abort(&x);
+        return st;
+    }
+    const int NS = x.seeds, NP = 20, NM = 2;
+    double *steps = rlc_malloc(sizeof(double) * (size_t)NM * NS);
+    double *curves = rlc_malloc(sizeof(double) * (size_t)NM * NS * NP);
+    double *xs = rlc_malloc(sizeof(double) * NP);
+    double *frac = rlc_malloc(sizeof(double) * (size_t)NM * NS * NP);
+    if (!steps || !curves || !xs || !frac) {
+        st = RLC_ERR_NOMEM;
+        goto done;
+    }
+    int wins = 0, figs = 0;
+    char reason[400] = "";
+    for (int ti = 0; ti < nt && !st; ti++) {
+        const task *t = &tasks[ti];
+        /* the teacher: 10 episodes of the weak scripted controller (30% random actions) */
+        rlc_env *te = NULL;
+        double *states = NULL, trets[10];
+        int64_t n = 0;
+        teacher tch = {t->teacher_kind, 0.3, {0}};
+        rlc_rng_seed(&tch.rng, 77);
+        st = rlc_env_make(&te, t->env, NULL);
+        if (!st) st = rlc_snapshot_record(te, teacher_act, &tch, 10, 5000, &states, &n, trets);
+        rlc_env_destroy(te);
+        if (st) break;
+        double tmean = 0;
+        for (int i = 0; i < 10; i++)
+            tmean += trets[i] / 10;
+        rlc_snapshot_options so;
+        rlc_snapshot_options_init(&so);
+        so.clusters = 8;
+        so.horizon = t->horizon;
+        so.seed = 1;
+        for (int m = 0; m < NM && !st; m++)
+            for (int s = 0; s < NS && !st; s++)
+                st = run_one(t, m == 1, &so, states, n, (uint64_t)(s + 1), &steps[m * NS + s],
+                             &curves[((size_t)m * NS + s) * NP], NP);
+        rlc_free(states);
+        if (st) break;
+        char name[2][96], metric[128];
+        snprintf(name[0], sizeof name[0], "%s %s", t->algo, t->env);
+        snprintf(name[1], sizeof name[1], "S3RL+%s %s", t->algo, t->env);
+        snprintf(metric, sizeof metric,
+                 "env steps until the evaluation return reaches %g on %s with %s (lower is "
+                 "better; %lld = never within the budget)",
+                 t->threshold, t->env, t->algo, (long long)t->budget);
+        rlc__exp_table(&x, metric);
+        rlc_stats_ci ci[2];
+        rlc__exp_row(&x, name[0], "steps_to_threshold", steps, NS, &ci[0]);
+        rlc__exp_row(&x, name[1], "steps_to_threshold", steps + NS, NS, &ci[1]);
+        int reached[2] = {0, 0};
+        for (int m = 0; m < NM; m++)
+            for (int s = 0; s < NS; s++)
+                reached[m] += steps[m * NS + s] < (double)t->budget;
+        int win = ci[1].point < ci[0].point;
+        wins += win;
+        rlc__exp_note(&x, 1,
+                      "%s on %s: teacher return %.1f (%lld states, 30%% random actions); "
+                      "vanilla reached the threshold in %d/%d seeds, S3RL in %d/%d; IQM steps "
+                      "%.0f vs %.0f.",
+                      t->algo, t->env, tmean, (long long)n, reached[0], NS, reached[1], NS,
+                      ci[0].point, ci[1].point);
+        size_t rl = strlen(reason);
+        snprintf(reason + rl, sizeof reason - rl, "%s%s/%s %.0f vs %.0f", ti ? "; " : "", t->algo,
+                 t->env, ci[1].point, ci[0].point);
+        if (figs < RLC_EXPERIMENT_MAX_FIGURES) {
+            for (int k = 0; k < NP; k++)
+                xs[k] = (double)t->budget * (k + 1) / NP;
+            const char *labels[2] = {name[0], name[1]};
+            char file[64], title[160];
+            snprintf(file, sizeof file, "reached_%d", ti);
+            snprintf(title, sizeof title, "%s, %s: seeds past the threshold %g", t->env, t->algo,
+                     t->threshold);
+            /* the fraction of seeds past the threshold (every seed row holds it, so the IQM
+             * drawn is that fraction; an IQM of 0/1 values would hide a minority of seeds) */
+            for (int m = 0; m < NM; m++)
+                for (int k = 0; k < NP; k++) {
+                    double f = 0;
+                    for (int s = 0; s < NS; s++)
+                        f += curves[((size_t)m * NS + s) * NP + k];
+                    for (int s = 0; s < NS; s++)
+                        frac[((size_t)m * NS + s) * NP + k] = f / NS;
+                }
+            rlc__exp_curves(&x, file, title, "env steps", "fraction of seeds past it", 0, 0, NM,
+                            labels, xs, NP, frac);
+            figs++;
+        }
+    }
+done:
+    rlc_free(steps);
+    rlc_free(curves);
+    rlc_free(xs);
+    rlc_free(frac);
+    if (st) {
+        rlc__exp_abort(&x);
+        return st;
+    }
+    return rlc__exp_end(&x, wins == nt,
+                        "S3RL reached the threshold in fewer steps (IQM) in %d of %d tasks: %s "
+                        "(S3RL vs vanilla)",
+                        wins, nt, reason);
+}
