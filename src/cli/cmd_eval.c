@@ -1,18 +1,21 @@
-/* `rlc eval --checkpoint FILE`: runs deterministic episodes with a saved agent (env id from the
+/* `rlc eval --run DIR | --checkpoint FILE`: runs deterministic episodes with a saved agent (env id from the
  * checkpoint's metadata) and prints the mean/std/min/max return; optionally records a GIF. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "rlc/agent.h"
 #include "rlc/image.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: rlc eval --checkpoint FILE [--episodes N] [--seed S] [--stochastic]\n"
-               "                [--gif out.gif] [--gif-size WxH]\n\n"
+    fprintf(f, "usage: rlc eval --run DIR | --checkpoint FILE [--episodes N] [--seed S]\n"
+               "                [--stochastic] [--gif out.gif] [--gif-size WxH]\n\n"
+               "--run DIR evaluates the run folder's final.safetensors (its latest\n"
+               "checkpoint.safetensors while the run has not finished).\n"
                "Runs N episodes (default 10; episode i reset with seed S + i, default S = 0) with\n"
                "the agent's deterministic actions (argmax / mean) and prints the mean, standard\n"
                "deviation, minimum and maximum return. --gif records the first episode (default\n"
@@ -29,7 +32,8 @@ static int parse_ll(const char *s, long long lo, long long hi, long long *out) {
 }
 
 int rlc_cli_eval(int argc, char **argv) {
-    const char *ckpt = NULL, *gif_path = NULL;
+    const char *ckpt = NULL, *gif_path = NULL, *run = NULL;
+    char run_ckpt[4096];
     long long episodes = 10, seed = 0;
     int stochastic = 0, gw = 600, gh = 400;
     for (int i = 1; i < argc; i++) {
@@ -42,6 +46,8 @@ int rlc_cli_eval(int argc, char **argv) {
             stochastic = 1;
         } else if (has && !strcmp(a, "--checkpoint")) {
             ckpt = argv[++i];
+        } else if (has && !strcmp(a, "--run")) {
+            run = argv[++i];
         } else if (has && !strcmp(a, "--gif")) {
             gif_path = argv[++i];
         } else if (has && !strcmp(a, "--gif-size")) {
@@ -68,8 +74,30 @@ int rlc_cli_eval(int argc, char **argv) {
             return 2;
         }
     }
+    if (ckpt && run) {
+        fprintf(stderr, "rlc eval: give either --run DIR or --checkpoint FILE, not both\n");
+        return 2;
+    }
+    if (run) {
+        struct stat sb;
+        if (stat(run, &sb) || !S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "rlc eval: --run %s: not a run folder\n", run);
+            return 2;
+        }
+        static const char *const names[] = {"final.safetensors", "checkpoint.safetensors"};
+        for (int k = 0; k < 2 && !ckpt; k++) {
+            int n = snprintf(run_ckpt, sizeof run_ckpt, "%s/%s", run, names[k]);
+            if (n > 0 && (size_t)n < sizeof run_ckpt && !stat(run_ckpt, &sb)) ckpt = run_ckpt;
+        }
+        if (!ckpt) {
+            fprintf(stderr,
+                    "rlc eval: --run %s: no final.safetensors or checkpoint.safetensors in it\n",
+                    run);
+            return 2;
+        }
+    }
     if (!ckpt) {
-        fprintf(stderr, "rlc eval: --checkpoint FILE is required\n");
+        fprintf(stderr, "rlc eval: --run DIR or --checkpoint FILE is required\n");
         return 2;
     }
     rlc_agent *agent = NULL;

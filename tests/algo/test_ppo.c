@@ -353,7 +353,15 @@ static void test_cli(void **st) {
     expect(args, 0, "ppo CartPole-v1: 3 deterministic episodes  mean");
     snprintf(args, sizeof args, "eval --checkpoint %s/missing.safetensors", dir);
     expect(args, 1, "missing.safetensors");
-    expect("eval", 2, "--checkpoint FILE is required");
+    expect("eval", 2, "--run DIR or --checkpoint FILE is required");
+    /* --run DIR evaluates the folder's final checkpoint: the same numbers */
+    snprintf(args, sizeof args, "eval --run %s --episodes 3", dir);
+    expect(args, 0, "ppo CartPole-v1: 3 deterministic episodes  mean");
+    snprintf(args, sizeof args, "eval --run %s/nope", dir);
+    expect(args, 2, "not a run folder");
+    char both[1400];
+    snprintf(both, sizeof both, "eval --run %s --checkpoint %s/final.safetensors", dir, dir);
+    expect(both, 2, "not both");
 }
 
 RLC_TESTS(algo_ppo, cmocka_unit_test(test_config_table), cmocka_unit_test(test_gae),
