@@ -606,3 +606,53 @@ rlc_tensor *rlc__frozen_mlp(rlc_graph *g, const rlc_mlp *m, rlc_params *p, const
     }
     return h;
 }
+
+rlc_status rlc__offpolicy_write_train_state(const char *algo, const rlc__offpolicy_state *s,
+                                            rlc_st_writer *w) {
+    char name[64];
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2] = {*s->env_steps, *s->grad_steps};
+    rlc_rng *rng[3] = {s->rng_act, s->rng_replay, s->rng_noise};
+    static const char *const rng_names[3] = {"rng_act", "rng_replay", "rng_noise"};
+    rlc_status st = RLC_OK;
+    for (int i = 0; i < 3 && !st; i++) {
+        snprintf(name, sizeof name, "%s.%s", algo, rng_names[i]);
+        st = rlc_st_writer_add_copy(w, name, RLC_ST_U8, 1, &nr, rng[i]);
+    }
+    snprintf(name, sizeof name, "%s.counters", algo);
+    if (!st) st = rlc_st_writer_add_copy(w, name, RLC_ST_I64, 1, &n2, cnt);
+    snprintf(name, sizeof name, "%s.credit", algo);
+    if (!st) st = rlc_st_writer_add_copy(w, name, RLC_ST_F64, 0, NULL, s->credit);
+    snprintf(name, sizeof name, "%s.replay.", algo);
+    if (!st) st = rlc_replay_write(s->rb, w, name);
+    return st;
+}
+
+rlc_status rlc__offpolicy_read_train_state(const char *algo, const rlc__offpolicy_state *s,
+                                           const rlc_st_file *f) {
+    char name[64];
+    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2];
+    rlc_rng rng[3];
+    static const char *const rng_names[3] = {"rng_act", "rng_replay", "rng_noise"};
+    double credit;
+    rlc_status st = RLC_OK;
+    for (int i = 0; i < 3 && !st; i++) {
+        snprintf(name, sizeof name, "%s.%s", algo, rng_names[i]);
+        st = rlc_st_read_into(f, name, RLC_ST_U8, 1, &nr, &rng[i]);
+    }
+    snprintf(name, sizeof name, "%s.counters", algo);
+    if (!st) st = rlc_st_read_into(f, name, RLC_ST_I64, 1, &n2, cnt);
+    snprintf(name, sizeof name, "%s.credit", algo);
+    if (!st) st = rlc_st_read_into(f, name, RLC_ST_F64, 0, NULL, &credit);
+    if (!st && (cnt[0] < 0 || cnt[1] < 0 || !(credit >= 0 && credit < 1)))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: corrupt step counters", algo);
+    snprintf(name, sizeof name, "%s.replay.", algo);
+    if (!st) st = rlc_replay_read(s->rb, f, name);
+    if (st) return st;
+    *s->rng_act = rng[0];
+    *s->rng_replay = rng[1];
+    *s->rng_noise = rng[2];
+    *s->env_steps = cnt[0];
+    *s->grad_steps = cnt[1];
+    *s->credit = credit;
+    return RLC_OK;
+}

@@ -4,6 +4,7 @@
 #define RLC_ALGO_IMPL_H
 
 #include "rlc/agent.h"
+#include "rlc/replay.h"
 #include "rlc/safetensors.h"
 #include "rlc/vec_env.h"
 
@@ -68,6 +69,21 @@ extern const rlc__algo rlc__algo_dqn;
  * space with finite bounds and a Box observation space; RLC_ERR_UNSUPPORTED with a message
  * naming the env and the offending space otherwise. */
 rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo);
+
+/* The run-in-progress state SAC and TD3 share (their write/read_train_state): three RNG
+ * streams, the env-step and gradient-step counters, the update-to-data credit in [0, 1) and the
+ * replay buffer with its n-step queues, as tensors "<algo>.rng_act", ... "<algo>.replay.*".
+ * Reading checks everything before changing the agent; RLC_ERR_FORMAT on corrupt counters. */
+typedef struct rlc__offpolicy_state {
+    rlc_rng *rng_act, *rng_replay, *rng_noise;
+    int64_t *env_steps, *grad_steps;
+    double *credit;
+    rlc_replay *rb;
+} rlc__offpolicy_state;
+rlc_status rlc__offpolicy_write_train_state(const char *algo, const rlc__offpolicy_state *s,
+                                            rlc_st_writer *w);
+rlc_status rlc__offpolicy_read_train_state(const char *algo, const rlc__offpolicy_state *s,
+                                           const rlc_st_file *f);
 
 /* Records MLP m (hidden activation act, LayerNorm "<name>.ln<i>" when ln) on x viewing p's
  * values without gradients (actor losses through the critics of SAC and TD3). */

@@ -469,39 +469,20 @@ static rlc_status sac_read_state(rlc_agent *a, const rlc_st_file *f) {
  * as raw bytes (plain structs), the step counters, the update-to-data credit and the replay
  * buffer with its pending n-step queues. The step in flight (obs_prev, act_prev) is rewritten
  * by the next train_act, so it is not state. */
-static rlc_status sac_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+static rlc__offpolicy_state sac_train_state(rlc_agent *a) {
     sac *s = S(a);
-    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2] = {s->env_steps, s->grad_steps};
-    rlc_status st = rlc_st_writer_add_copy(w, "sac.rng_act", RLC_ST_U8, 1, &nr, &s->rng_act);
-    if (!st) st = rlc_st_writer_add_copy(w, "sac.rng_replay", RLC_ST_U8, 1, &nr, &s->rng_replay);
-    if (!st) st = rlc_st_writer_add_copy(w, "sac.rng_noise", RLC_ST_U8, 1, &nr, &s->rng_noise);
-    if (!st) st = rlc_st_writer_add_copy(w, "sac.counters", RLC_ST_I64, 1, &n2, cnt);
-    if (!st) st = rlc_st_writer_add_copy(w, "sac.credit", RLC_ST_F64, 0, NULL, &s->credit);
-    if (!st) st = rlc_replay_write(s->rb, w, "sac.replay.");
-    return st;
+    return (rlc__offpolicy_state){&s->rng_act,   &s->rng_replay, &s->rng_noise, &s->env_steps,
+                                  &s->grad_steps, &s->credit,     s->rb};
+}
+
+static rlc_status sac_write_train_state(rlc_agent *a, rlc_st_writer *w) {
+    rlc__offpolicy_state t = sac_train_state(a);
+    return rlc__offpolicy_write_train_state("sac", &t, w);
 }
 
 static rlc_status sac_read_train_state(rlc_agent *a, const rlc_st_file *f) {
-    sac *s = S(a);
-    int64_t nr = (int64_t)sizeof(rlc_rng), n2 = 2, cnt[2];
-    rlc_rng ra, rr, rn;
-    double credit;
-    rlc_status st = rlc_st_read_into(f, "sac.rng_act", RLC_ST_U8, 1, &nr, &ra);
-    if (!st) st = rlc_st_read_into(f, "sac.rng_replay", RLC_ST_U8, 1, &nr, &rr);
-    if (!st) st = rlc_st_read_into(f, "sac.rng_noise", RLC_ST_U8, 1, &nr, &rn);
-    if (!st) st = rlc_st_read_into(f, "sac.counters", RLC_ST_I64, 1, &n2, cnt);
-    if (!st) st = rlc_st_read_into(f, "sac.credit", RLC_ST_F64, 0, NULL, &credit);
-    if (!st && (cnt[0] < 0 || cnt[1] < 0 || !(credit >= 0 && credit < 1)))
-        st = rlc_error(RLC_ERR_FORMAT, "sac: corrupt step counters");
-    if (!st) st = rlc_replay_read(s->rb, f, "sac.replay.");
-    if (st) return st;
-    s->rng_act = ra;
-    s->rng_replay = rr;
-    s->rng_noise = rn;
-    s->env_steps = cnt[0];
-    s->grad_steps = cnt[1];
-    s->credit = credit;
-    return RLC_OK;
+    rlc__offpolicy_state t = sac_train_state(a);
+    return rlc__offpolicy_read_train_state("sac", &t, f);
 }
 
 const rlc__algo rlc__algo_sac = {
