@@ -1,6 +1,7 @@
 /* Env step throughput on one core: every registered classic env through the public API
  * (rlc_env_step with pre-generated random actions, resetting when an episode ends), against a
- * bare C loop of the same CartPole and Pendulum equations written inline here. */
+ * bare C loop of the same CartPole and Pendulum equations written inline here.
+ * Usage: bench_env [seconds per env, default 1.5] [substring of the ids to run] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,11 +169,13 @@ static double bench_bare_pendulum(double seconds) {
 
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 1.5;
+    const char *only = argc > 2 ? argv[2] : NULL; /* optional: only ids containing this */
+    if (!(seconds > 0)) seconds = 1.5;
     printf("env step throughput, one thread, random actions, median of %d runs (M steps/s)\n\n", ROUNDS);
     printf("%-26s %10s %10s %8s\n", "env", "API", "bare C", "API/bare");
     for (int i = 0; i < rlc_env_registry_count(); i++) {
         const char *id = rlc_env_registry_get(i)->id;
-        if (!strcmp(id, "CartPole-v0")) continue;
+        if (!strcmp(id, "CartPole-v0") || (only && !strstr(id, only))) continue;
         double api = bench_api(id, seconds), bare = 0;
         if (!strcmp(id, "CartPole-v1")) bare = bench_bare_cartpole(seconds);
         if (!strcmp(id, "Pendulum-v1")) bare = bench_bare_pendulum(seconds);

@@ -377,19 +377,34 @@ static void test_pow2_matches_libm(void **st) {
         if (a != x * x) slow++;
         if (memcmp(&a, &b, sizeof a)) fail_msg("pow2(%a) = %a, pow = %a", x, a, b);
     }
+    /* squares next to powers of two, where the spacing below is half the spacing above */
+    for (int k = -100; k <= 100; k++) {
+        double x = sqrt(ldexp(1.0, k));
+        for (int j = 0; j < 40; j++) x = nextafter(x, 0.0);
+        for (int j = 0; j < 80; j++, x = nextafter(x, INFINITY)) {
+            double a = rlc__pow2(x), b = pow(x, 2.0);
+            n++;
+            if (a != x * x) slow++;
+            if (memcmp(&a, &b, sizeof a)) fail_msg("pow2(%a) = %a, pow = %a", x, a, b);
+        }
+    }
     print_message("pow2: %ld values identical to libm pow (%ld where pow != x*x)\n", n, slow);
     assert_true(slow > 0); /* the test does reach values where x*x would be wrong */
 }
 
 /* rlc__pow2f (Pendulum's float32 u**2) must equal glibc's powf(u, 2.0f) bit for bit: every
- * float in Pendulum's torque range [-2, 2] with a 16-bit stride, random values over many
- * magnitudes, and special cases. */
+ * float in Pendulum's torque range [-2, 2] with a 16-bit stride, every 7th float of [2^-8, 4]
+ * (where the tighter empirical bound is used), random values over many magnitudes, and
+ * special cases. */
 static void test_pow2f_matches_libm(void **st) {
     (void)st;
     static const float special[] = {0.0f,      -0.0f,    1.0f,     -2.0f,  2.0f,     0.5f,
                                     0x1p-8f,   0x1p8f,   0x1.fffffep-9f, 0x1.000002p8f, 1e-30f,
                                     -1e-42f,   3e19f,    2e19f,    INFINITY, -INFINITY, NAN,
-                                    0.1f,      -1.9999999f};
+                                    0.1f,      -1.9999999f,
+                                    /* the nearest ties where glibc's powf(u, 2) is not the
+                                     * rounded square, 0.49834 and 0.4999 ulp away */
+                                    0x1.fc47c4p-8f, -0x1.fc47c4p-8f, 0x1.ff8626p+1f};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
         float a = rlc__pow2f(special[i]), b = powf(special[i], 2.0f);
         if (!(a == b || (isnan(a) && isnan(b))) || signbit(a) != signbit(b))
@@ -405,6 +420,18 @@ static void test_pow2f_matches_libm(void **st) {
             n++;
             if (memcmp(&a, &b, sizeof a)) fail_msg("pow2f(%a) = %a, powf = %a", (double)u, (double)a, (double)b);
         }
+    }
+    /* [2^-8, 4], where the 0.498 ulp bound applies: every 7th float */
+    float lo = 0x1p-8f, hi = 4.0f;
+    uint32_t blo, bhi;
+    memcpy(&blo, &lo, sizeof blo);
+    memcpy(&bhi, &hi, sizeof bhi);
+    for (uint32_t bits = blo; bits <= bhi; bits += 7) {
+        float u;
+        memcpy(&u, &bits, sizeof u);
+        float a = rlc__pow2f(u), b = powf(u, 2.0f);
+        n++;
+        if (memcmp(&a, &b, sizeof a)) fail_msg("pow2f(%a) = %a, powf = %a", (double)u, (double)a, (double)b);
     }
     rlc_rng r;
     rlc_rng_seed(&r, 2025);
@@ -453,10 +480,58 @@ static void test_angle_normalize(void **st) {
     }
 }
 
+/* rlc__cosf_from_sin (Pendulum's observation cos from the sin it already has) equals
+ * (float)cos(x) of libm: random angles over Pendulum's range and beyond, angles right next to
+ * the zeros of cos (where the fallback must take over), large and special values. */
+static void test_cosf_from_sin_matches_libm(void **st) {
+    (void)st;
+    rlc_rng r;
+    rlc_rng_seed(&r, 11);
+    long n = 0, fast = 0, near_mid = 0;
+    for (int i = 0; i < 3000000; i++) {
+        double x;
+        switch (i % 4) {
+        case 0: /* next to k pi / 2, down to a few ulps */
+            x = (double)rlc_rng_integers(&r, -40, 41) * M_PI_2 +
+                ldexp(rlc_rng_uniform(&r, -1, 1), -(int)rlc_rng_integers(&r, 0, 52));
+            break;
+        case 1: /* all magnitudes up to 2^24 */
+            x = ldexp(rlc_rng_uniform(&r, -1, 1), (int)rlc_rng_integers(&r, -30, 25));
+            break;
+        case 2: { /* cos(x) right at a float rounding midpoint: only the fallback gets these */
+            float f = (float)rlc_rng_uniform(&r, 0.001, 1.0);
+            double mid = 0.5 * ((double)f + (double)nextafterf(f, 2.0f));
+            x = acos(mid) + (double)rlc_rng_integers(&r, -3, 4) * 2 * M_PI;
+            for (int k = (int)rlc_rng_integers(&r, -3, 4); k > 0; k--) x = nextafter(x, 0.0);
+            if (rlc_rng_random(&r) < 0.5) x = -x;
+            break;
+        }
+        default:
+            x = rlc_rng_uniform(&r, -60.0, 60.0);
+        }
+        near_mid += i % 4 == 2;
+        double s = sin(x);
+        float a = rlc__cosf_from_sin(x, s), b = (float)cos(x);
+        n++;
+        if (memcmp(&a, &b, sizeof a)) fail_msg("cosf_from_sin(%a) = %a, (float)cos = %a", x, (double)a, (double)b);
+        double c2 = 1.0 - s * s;
+        fast += fabs(x) < 0x1p20 && c2 > 0x1p-20; /* candidates for the fast path */
+    }
+    static const double special[] = {0.0, -0.0, M_PI, -M_PI, M_PI_2, -M_PI_2, 0x1p20, -0x1p20,
+                                     0x1.fffffffffffffp19, 1e300, INFINITY, -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
+        float a = rlc__cosf_from_sin(special[i], sin(special[i])), b = (float)cos(special[i]);
+        if (!(memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b))))
+            fail_msg("cosf_from_sin(%a) = %a, (float)cos = %a", special[i], (double)a, (double)b);
+    }
+    print_message("cosf_from_sin: %ld angles identical to (float)cos (%ld at rounding midpoints)\n", n, near_mid);
+    assert_true(fast > n / 2);
+}
+
 RLC_TESTS(env_golden, cmocka_unit_test(test_golden_cartpole),
           cmocka_unit_test(test_golden_mountaincar),
           cmocka_unit_test(test_golden_mountaincar_continuous),
           cmocka_unit_test(test_golden_pendulum), cmocka_unit_test(test_golden_acrobot),
           cmocka_unit_test(test_big_seeds), cmocka_unit_test(test_float32_rounding_regression),
           cmocka_unit_test(test_pow2_matches_libm), cmocka_unit_test(test_pow2f_matches_libm),
-          cmocka_unit_test(test_angle_normalize))
+          cmocka_unit_test(test_angle_normalize), cmocka_unit_test(test_cosf_from_sin_matches_libm))

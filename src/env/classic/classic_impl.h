@@ -40,7 +40,8 @@ typedef struct rlc__mountaincar {
 /* Pendulum-v1. State vector: theta, theta_dot. */
 typedef struct rlc__pendulum_state {
     double theta, theta_dot;
-    double sin_theta, cos_theta; /* sin/cos of theta, kept so a step computes them once */
+    double sin_theta; /* sin(theta), kept so a step computes it once */
+    double cos_theta; /* (float)cos(theta), all the observation needs */
     float last_u;                /* last clipped torque (for rendering) */
 } rlc__pendulum_state;
 
@@ -68,29 +69,22 @@ typedef struct rlc__acrobot {
 
 /* pow(x, 2.0) bit-identical to glibc's pow (which Gymnasium's `x**2` calls), but fast.
  * glibc's pow documents its error as ulperr_exp + 1024 * ln2 * relerr_log * 2^53 with
- * ulperr_exp = 0.509 ulp (0.511 without FMA) and relerr_log = 1.5 * 2^-68: for a square of
- * 2^-60 < |x| < 2^60 (|2 ln x| < 84) that is under 0.515 ulp, under 0.535 ulp up to 2^400, so
- * whenever the correctly rounded x*x lies within 0.48 (0.46) ulp of the exact square, pow
- * cannot have returned the other neighbour and equals x*x. The exact error of x*x comes from
- * Dekker's product (exact without FMA). Near-ties (about 4% of inputs), powers of two and
- * extreme magnitudes call pow. Checked against libm in tests/env/test_classic_golden.c. */
+ * ulperr_exp = 0.509 ulp (0.511 without FMA; 0.5 of it is the final rounding) and
+ * relerr_log = 1.5 * 2^-68: for 2^-60 < |x| < 2^60 (|2 ln x| < 84) its value before the final
+ * rounding lies within 0.015 ulp of the exact square, so it rounds to the same double as the
+ * exact square unless that lies within 0.015 ulp of a rounding midpoint. Dekker's product gives
+ * the exact error err = x*x - p of the correctly rounded square p (exact without FMA); when
+ * p + err / 0.96 still rounds to p, |err| <= 0.48 ulp on the side err points to (the spacing
+ * below a power of two included), the exact square is at least 0.02 ulp from either midpoint,
+ * and pow returns p. Near-ties (about 4% of inputs) and extreme magnitudes call pow. Checked
+ * against libm in tests/env/test_classic_golden.c. */
 static inline double rlc__pow2(double x) {
     double p = x * x, ax = fabs(x);
-    if (!(ax > 0x1p-400 && ax < 0x1p+400)) return pow(x, 2.0); /* 0, tiny, huge, inf, nan */
-    const double split = 134217729.0;                          /* 2^27 + 1 */
+    if (!(ax > 0x1p-60 && ax < 0x1p+60)) return pow(x, 2.0); /* 0, tiny, huge, inf, nan */
+    const double split = 134217729.0;                        /* 2^27 + 1 */
     double c = split * x, hi = c - (c - x), lo = x - hi;
     double err = (((hi * hi - p) + hi * lo) + hi * lo) + lo * lo; /* x*x - p, exactly */
-    /* exact square (Pendulum's clipped speed 8): pow's error before its final rounding is a
-     * few hundredths of an ulp, so it rounds to p even where p is a power of two */
-    if (err == 0) return p;
-    uint64_t b, ub;
-    memcpy(&b, &p, sizeof b);
-    if (!(b & 0x000fffffffffffffull)) return pow(x, 2.0); /* p = 2^k: uneven spacing below */
-    ub = (b & 0x7ff0000000000000ull) - (52ull << 52);     /* ulp(p) = 2^(exponent - 52) */
-    double ulp;
-    memcpy(&ulp, &ub, sizeof ulp);
-    double lim = ax > 0x1p-60 && ax < 0x1p+60 ? 0.48 : 0.46;
-    return fabs(err) < lim * ulp ? p : pow(x, 2.0);
+    return p + err * (1.0 / 0.96) == p ? p : pow(x, 2.0);
 }
 
 /* powf(u, 2.0f) bit-identical to glibc's powf (NumPy's float32 `u**2`), but fast. The square
@@ -99,9 +93,12 @@ static inline double rlc__pow2(double x) {
  * bounds (log2 within 1.83 * 2^-33 relative, exp2 within 1.69 * 2^-34) put its result before
  * the final rounding within ln2 * |2 log2 u| * 1.83 * 2^-33 + 1.69 * 2^-34 < 2^-28 of the exact
  * square for 2^-8 <= |u| <= 2^8: under 0.07 float ulp, so for d < 0.43 ulp it rounds to p.
- * Exact squares return p; near-ties (about 14% of inputs), powers of two and other magnitudes
- * call powf. (Exhaustively, glibc 2.36's powf(u, 2) equals the rounded square for every
- * |u| < 4.) Checked against libm in tests/env/test_classic_golden.c. */
+ * Tighter on the range Pendulum uses: for every float 2^-8 <= |u| <= 4 (checked exhaustively
+ * against glibc 2.36, the powf of glibc 2.28 onwards), powf(u, 2) differs from p only where
+ * d >= 0.49834 ulp(p), so there d < 0.498 ulp(p) suffices and only 0.4% of torques call powf
+ * (the 0.43 bound called it for 14%). Exact squares return p; other near-ties, powers of two
+ * above 4 and other magnitudes call powf. Checked against libm in
+ * tests/env/test_classic_golden.c (the 0.498 range on a dense sample). */
 static inline float rlc__pow2f(float u) {
     double ex = (double)u * (double)u;
     float p = (float)ex;
@@ -111,11 +108,38 @@ static inline float rlc__pow2f(float u) {
     if (!(au >= 0x1p-8f && au <= 0x1p8f)) return powf(u, 2.0f); /* also nan */
     uint32_t b, ub;
     memcpy(&b, &p, sizeof b);
-    if (!(b & 0x007fffffu)) return powf(u, 2.0f); /* p = 2^k: uneven spacing below */
-    ub = (b & 0x7f800000u) - (23u << 23);          /* ulp(p) = 2^(exponent - 23) */
+    ub = (b & 0x7f800000u) - (23u << 23); /* ulp(p) = 2^(exponent - 23) */
     float ulp;
     memcpy(&ulp, &ub, sizeof ulp);
+    if (au <= 4.0f) return d < 0.498 * (double)ulp ? p : powf(u, 2.0f);
+    if (!(b & 0x007fffffu)) return powf(u, 2.0f); /* p = 2^k: uneven spacing below */
     return d < 0.43 * (double)ulp ? p : powf(u, 2.0f);
+}
+
+/* (float)cos(x), the rare case of rlc__cosf_from_sin; defined in pendulum.c, out of line so
+ * the compiler does not merge it with the caller's sin into one sincos call. */
+float rlc__cosf_slow(double x);
+
+/* (float)cos(x) with glibc's cos, given s = glibc's sin(x), with no second libm call in the
+ * common case. Both libm results are within 1 ulp (at most 2^-53 for |.| < 1) of the true
+ * values, so c = sqrt(1 - s*s) computed in double is within 2^-50 / c + 2^-52 of glibc's |cos x|
+ * (s's error, the two roundings of 1 - s*s, sqrt's rounding, cos's own error), which e below
+ * bounds twice over for c > 2^-10. Rounding is monotonic, so when c - e and c + e (rounded to
+ * double, off by at most 2^-54) round to the same float f, so does
+ * glibc's cos(x). The sign comes from x's position within its turn: |cos x| > 2^-10 keeps x
+ * 1.5e-4 turns away from the quarter turns, far above the rounding of x / (2 pi) for
+ * |x| < 2^20. Near-ties (about 2^-13 of angles), |cos x| <= 2^-10, larger or non-finite
+ * angles call cos. Checked against libm in tests/env/test_classic_golden.c. */
+static inline float rlc__cosf_from_sin(double x, double s) {
+    double c2 = 1.0 - s * s;
+    if (!(fabs(x) < 0x1p20 && c2 > 0x1p-20)) return rlc__cosf_slow(x); /* also nan */
+    double c = sqrt(c2);
+    const double e = 0x1p-39; /* >= 2 * (2^-50 / c + 2^-52) for every c > 2^-10 */
+    float f = (float)(c - e);
+    if (f != (float)(c + e)) return rlc__cosf_slow(x);
+    double t = x * (1.0 / (2.0 * M_PI));
+    double n = (t + 0x1.8p52) - 0x1.8p52; /* nearest integer: |t| < 2^51 */
+    return fabs(t - n) < 0.25 ? f : -f;
 }
 
 /* NumPy's ((x + pi) % (2 pi)) - pi (floor modulo). fmod is exact and returns y itself when

@@ -12,14 +12,19 @@ static const rlc_env_param PARAMS[] = {
     {"l", RLC_PARAM_REAL, 1.0, 0, INFINITY, 1, "length of the pendulum (m)"},
 };
 
+/* Gymnasium's fixed constants (not keyword arguments) */
+#define PEND_MAX_SPEED 8.0
+#define PEND_MAX_TORQUE 2.0
+#define PEND_DT 0.05
+
 static rlc_status pend_init(void *self, const double *vals, rlc_space *obs, rlc_space *act) {
     rlc__pendulum *e = self;
     e->g = vals[0];
     e->m = vals[1];
     e->l = vals[2];
-    e->max_speed = 8;
-    e->max_torque = 2.0;
-    e->dt = 0.05;
+    e->max_speed = PEND_MAX_SPEED;
+    e->max_torque = PEND_MAX_TORQUE;
+    e->dt = PEND_DT;
     e->c_grav = 3 * e->g / (2 * e->l);
     e->c_torque = (float)(3.0 / (e->m * pow(e->l, 2.0)));
     double high[3] = {1.0, 1.0, e->max_speed}, low[3] = {-1.0, -1.0, -e->max_speed};
@@ -37,10 +42,17 @@ static void pend_observe(const void *self, void *obs) {
     o[2] = (float)e->s.theta_dot;
 }
 
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+float rlc__cosf_slow(double x) {
+    return (float)cos(x);
+}
+
 static void set_theta(rlc__pendulum *e, double theta) {
     e->s.theta = theta;
     e->s.sin_theta = sin(theta);
-    e->s.cos_theta = cos(theta);
+    e->s.cos_theta = rlc__cosf_from_sin(theta, e->s.sin_theta);
 }
 
 static void pend_reset(void *self, rlc_rng *rng, void *obs) {
@@ -58,23 +70,29 @@ static void pend_step(void *self, rlc_rng *rng, const void *action, void *obs, d
     (void)rng;
     double th = e->s.theta, thdot = e->s.theta_dot;
     float u = *(const float *)action;
-    float mt = (float)e->max_torque;
+    const float mt = (float)PEND_MAX_TORQUE;
     u = u < -mt ? -mt : u > mt ? mt : u; /* np.clip in float32 */
     e->s.last_u = u;
     double costs =
         rlc__pow2(rlc__angle_normalize(th)) + 0.1 * rlc__pow2(thdot) + (double)(0.001f * rlc__pow2f(u));
-    double newthdot = thdot + (e->c_grav * e->s.sin_theta + (double)(e->c_torque * u)) * e->dt;
-    if (newthdot < -e->max_speed) newthdot = -e->max_speed;
-    if (newthdot > e->max_speed) newthdot = e->max_speed;
-    double newth = th + newthdot * e->dt;
-    set_theta(e, newth);
-    e->s.theta_dot = newthdot;
+    double newthdot = thdot + (e->c_grav * e->s.sin_theta + (double)(e->c_torque * u)) * PEND_DT;
+    if (newthdot < -PEND_MAX_SPEED) newthdot = -PEND_MAX_SPEED;
+    if (newthdot > PEND_MAX_SPEED) newthdot = PEND_MAX_SPEED;
+    double newth = th + newthdot * PEND_DT;
+    /* everything but the new angle's sin/cos is stored before the libm call, so that little
+     * has to live across it */
+    float *o = obs;
+    o[2] = (float)newthdot;
     *reward = -costs;
     *terminated = 0;
-    float *o = obs;
-    o[0] = (float)e->s.cos_theta;
-    o[1] = (float)e->s.sin_theta;
-    o[2] = (float)newthdot;
+    e->s.theta = newth;
+    e->s.theta_dot = newthdot;
+    double sn = sin(newth);
+    float cs = rlc__cosf_from_sin(e->s.theta, sn);
+    e->s.sin_theta = sn;
+    e->s.cos_theta = cs;
+    o[0] = cs;
+    o[1] = (float)sn;
 }
 
 static void pend_get(const void *self, double *v) {
