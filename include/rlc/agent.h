@@ -170,6 +170,13 @@ RLC_API rlc_status rlc_agent_train_hooked(rlc_agent *a, uint64_t seed,
                                           const rlc_train_options *opt,
                                           const rlc_train_hooks *hooks, rlc_train_result *res);
 
+/* Everything at once: checkpoints (ck, may be NULL; see rlc_agent_train_resumable) and hooks
+ * (may be NULL; see rlc_agent_train_hooked). An after_update hook that only evaluates the
+ * agent (rlc_agent_evaluate, deterministic) leaves the training run bit-identical. */
+RLC_API rlc_status rlc_agent_train_ex(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                                      const rlc_train_checkpoint *ck,
+                                      const rlc_train_hooks *hooks, rlc_train_result *res);
+
 /* Runs `episodes` episodes on a fresh env (episode i reset with seed + i), deterministic
  * actions unless `stochastic`, and writes each undiscounted return to returns[episodes] (may
  * be NULL). `gif` (may be NULL) receives every frame of the first episode rendered at

@@ -259,6 +259,12 @@ rlc_status rlc_agent_train_hooked(rlc_agent *a, uint64_t seed, const rlc_train_o
     return train_loop(a, seed, opt, NULL, hooks, res);
 }
 
+rlc_status rlc_agent_train_ex(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
+                              const rlc_train_checkpoint *ck, const rlc_train_hooks *hooks,
+                              rlc_train_result *res) {
+    return train_loop(a, seed, opt, ck, hooks, res);
+}
+
 static rlc_status train_loop(rlc_agent *a, uint64_t seed, const rlc_train_options *opt,
                              const rlc_train_checkpoint *ck, const rlc_train_hooks *hooks,
                              rlc_train_result *res) {

@@ -2,6 +2,7 @@
  * progress.csv/jsonl, TensorBoard events, checkpoint.safetensors, final.safetensors), printing
  * progress lines; `rlc train --resume DIR` continues a killed run exactly. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,9 @@
     X(INT, steps, 100000, 1, 1e15, "total env steps")                                              \
     X(INT, seed, 0, 0, 9007199254740992.0, "seed of the agent and the envs")                       \
     X(INT, log_interval, 0, 0, 1e15, "steps between log rows (0: a twentieth of the run)")         \
-    X(INT, checkpoint_every, 0, 0, 1e15, "steps between checkpoints (0: a tenth of the run)")
+    X(INT, checkpoint_every, 0, 0, 1e15, "steps between checkpoints (0: a tenth of the run)")    \
+    X(INT, eval_every, 0, 0, 1e15, "steps between evaluations into eval.csv (0: none)")           \
+    X(INT, eval_episodes, 10, 1, 1e6, "deterministic episodes per evaluation (seeds 0..K-1)")
 
 RLC_CONFIG_STRUCT(train_config, TRAIN_FIELDS);
 static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
@@ -36,7 +39,8 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "usage: rlc train --env ID [--algo ppo] [--steps N] [--seed S] [--set key=value ...]\n"
             "                 [--kwargs k=v,...] [--out DIR] [--force] [--log-interval N] "
             "[--quiet]\n"
-            "                 [--checkpoint-every N] [--mpi] [--dist-check]\n"
+            "                 [--checkpoint-every N] [--eval-every N [--eval-episodes K]]\n"
+            "                 [--mpi] [--dist-check]\n"
             "                 [--snapshot-teacher MODEL [--snapshot-horizon H]]\n"
             "       rlc train --resume DIR [--quiet]\n"
             "       mpirun -np K rlc train ...   (distributed: docs/distributed.md)\n\n"
@@ -44,6 +48,9 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "TensorBoard events), DIR/checkpoint.safetensors (every N steps, default a tenth\n"
             "of the run) and DIR/final.safetensors (default DIR: runs/<algo>-<env>-s<seed>).\n"
             "An existing non-empty DIR is refused unless --force is given.\n"
+            "--eval-every N evaluates the agent every N steps and at the end (K deterministic\n"
+            "episodes, default 10, seeds 0..K-1 as `rlc eval`) into DIR/eval.csv (step, mean,\n"
+            "std, min, max); evaluating does not change the training run.\n"
             "--resume DIR continues a killed run from its last checkpoint with the config\n"
             "saved in DIR (other options must match it) and ends with the same parameters\n"
             "as an uninterrupted run; progress.csv is continued. (--stop-at STEP, for tests,\n"
@@ -190,6 +197,67 @@ static int rank_checkpoint(const char *dir, int rank, int resume, long long ck_s
 
 static int train_main(int argc, char **argv, int rank, int world);
 
+/* --eval-every: the trainer's after_update hook evaluates the agent (rlc_agent_evaluate,
+ * deterministic, which touches neither the training envs nor the agent's RNG streams) and
+ * appends a row to DIR/eval.csv. */
+typedef struct train_eval {
+    long long every, next, last; /* last: step of the latest row (-1: none) */
+    int episodes;
+    double *ret;
+    char path[1200];
+    FILE *print;
+    rlc_status st; /* the evaluation's error, which stops training */
+    rlc__cli_snapshot *snap; /* --snapshot-teacher: its wrap hook's data */
+} train_eval;
+
+static int eval_write(rlc_agent *a, train_eval *ev, long long step) {
+    rlc_status st = rlc_agent_evaluate(a, ev->episodes, 0, 0, ev->ret, NULL, 0, 0);
+    if (st) {
+        ev->st = st;
+        return 1;
+    }
+    double m = 0, v = 0, mn = INFINITY, mx = -INFINITY;
+    for (int i = 0; i < ev->episodes; i++) {
+        m += ev->ret[i];
+        mn = ev->ret[i] < mn ? ev->ret[i] : mn;
+        mx = ev->ret[i] > mx ? ev->ret[i] : mx;
+    }
+    m /= ev->episodes;
+    for (int i = 0; i < ev->episodes; i++) v += (ev->ret[i] - m) * (ev->ret[i] - m);
+    double sd = sqrt(v / ev->episodes);
+    FILE *f = fopen(ev->path, "ab");
+    int bad = !f;
+    if (f) {
+        if (ftell(f) == 0 && fputs("step,return_mean,return_std,return_min,return_max,episodes\n",
+                                   f) == EOF)
+            bad = 1;
+        if (fprintf(f, "%lld,%.17g,%.17g,%.17g,%.17g,%d\n", step, m, sd, mn, mx, ev->episodes) <
+            0)
+            bad = 1;
+        if (fclose(f)) bad = 1;
+    }
+    if (bad) {
+        ev->st = rlc_error(RLC_ERR_IO, "cannot append to %s", ev->path);
+        return 1;
+    }
+    if (ev->print)
+        fprintf(ev->print, "eval at step %lld: return %.2f +- %.2f (min %.2f, max %.2f, %d episodes)\n",
+                step, m, sd, mn, mx, ev->episodes);
+    ev->last = step;
+    return 0;
+}
+
+static int eval_after_update(rlc_agent *a, int64_t steps, void *user) {
+    train_eval *ev = user;
+    if (steps < ev->next) return 0;
+    while (ev->next <= steps) ev->next += ev->every;
+    return eval_write(a, ev, steps);
+}
+
+static rlc_status eval_snapshot_wrap(rlc_env **env, int index, void *user) {
+    return rlc__cli_snapshot_wrap(env, index, ((train_eval *)user)->snap);
+}
+
 int rlc_cli_train(int argc, char **argv) {
     if (rlc__cli_train_is_offline(argc, argv)) return rlc__cli_train_offline(argc, argv);
     int mpi = 0, help = 0;
@@ -235,6 +303,7 @@ static int train_main(int argc, char **argv, int rank, int world) {
     const char *sets[MAX_SETS];
     int nsets = 0, force = 0, quiet = 0, help = 0, has_steps = 0, has_seed = 0;
     long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0, stop_at = 0;
+    long long eval_every = -1, eval_episodes = -1; /* -1: not given */
     const char *snap_teacher = NULL;
     long long snap_horizon = 0;
     for (int i = 1; i < argc; i++) {
@@ -301,6 +370,20 @@ static int train_main(int argc, char **argv, int rank, int world) {
                         argv[i]);
                 return 2;
             }
+        } else if (has && !strcmp(a, "--eval-every")) {
+            if (parse_i64(argv[++i], 0, &eval_every)) {
+                fprintf(stderr,
+                        "rlc train: --eval-every expects an integer >= 0 (0: none), got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (has && !strcmp(a, "--eval-episodes")) {
+            if (parse_i64(argv[++i], 1, &eval_episodes) || eval_episodes > 1000000) {
+                fprintf(stderr,
+                        "rlc train: --eval-episodes expects an integer in [1, 1000000], got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
         } else if (has && !strcmp(a, "--stop-at")) {
             if (parse_i64(argv[++i], 1, &stop_at)) {
                 fprintf(stderr, "rlc train: --stop-at expects a positive integer, got '%s'\n",
@@ -350,8 +433,12 @@ static int train_main(int argc, char **argv, int rank, int world) {
         seed = rtc.seed;
         if (!log_interval) log_interval = rtc.log_interval;
         if (!ck_every) ck_every = rtc.checkpoint_every;
+        if (eval_every < 0) eval_every = rtc.eval_every;
+        if (eval_episodes < 0) eval_episodes = rtc.eval_episodes;
         out_dir = resume;
     }
+    if (eval_every < 0) eval_every = 0;
+    if (eval_episodes < 0) eval_episodes = 10;
     if (!algo) algo = "ppo";
     if (!t) t = rlc_algo_config_table(algo);
     if (!t) {
@@ -478,6 +565,8 @@ static int train_main(int argc, char **argv, int rank, int world) {
         tc.seed = seed;
         tc.log_interval = log_interval;
         tc.checkpoint_every = ck_every;
+        tc.eval_every = eval_every;
+        tc.eval_episodes = eval_episodes;
         rlc_config_ref refs[2] = {{train_config_table(), &tc}, {t, cfg}};
         snprintf(path, sizeof path, "%s/config.json", dir);
         if (rlc_config_save_n(refs, 2, path)) {
@@ -491,6 +580,8 @@ static int train_main(int argc, char **argv, int rank, int world) {
         int e = truncate_progress(path, 0, ck_step);
         snprintf(path, sizeof path, "%s/progress.jsonl", dir);
         if (!e) e = truncate_progress(path, 1, ck_step);
+        snprintf(path, sizeof path, "%s/eval.csv", dir);
+        if (!e) e = truncate_progress(path, 0, ck_step);
         if (e) {
             fprintf(stderr, "rlc train: cannot rewrite %s\n", path);
             rc = 1;
@@ -542,25 +633,46 @@ static int train_main(int argc, char **argv, int rank, int world) {
                 printf("rlc train: %s on %s, %lld steps, seed %lld -> %s\n", algo, env, steps, seed,
                        dir);
         }
-        rlc_train_result res;
-        rlc_status st;
+        rlc_train_result res = {0};
+        rlc_status st = RLC_OK;
         rlc__cli_snapshot snap = {0};
-        if (snap_teacher && (resume || world > 1)) {
+        /* evaluation on rank 0 only: it changes nothing the ranks share */
+        train_eval ev = {.every = eval_every, .last = -1, .episodes = (int)eval_episodes,
+                         .print = quiet || o.print == NULL ? NULL : stdout, .snap = &snap};
+        int evaluating = eval_every > 0 && rank == 0;
+        if (evaluating) {
+            ev.next = (ck_step / eval_every + 1) * eval_every;
+            snprintf(ev.path, sizeof ev.path, "%s/eval.csv", dir);
+            ev.ret = rlc_malloc(sizeof(double) * (size_t)eval_episodes);
+            if (!ev.ret) st = RLC_ERR_NOMEM;
+        }
+        rlc_train_hooks hk = {snap_teacher ? eval_snapshot_wrap : NULL,
+                              evaluating ? eval_after_update : NULL, &ev};
+        if (st) {
+            /* no memory for the returns */
+        } else if (snap_teacher && (resume || world > 1)) {
             st = rlc_error(RLC_ERR_UNSUPPORTED,
                            "--snapshot-teacher works without --resume and MPI");
-            res.steps = 0;
         } else if (snap_teacher) {
-            rlc_train_hooks hk = {rlc__cli_snapshot_wrap, NULL, &snap};
             st = rlc__cli_snapshot_prepare(&snap, snap_teacher, env, kwargs, snap_horizon,
                                            (unsigned long long)seed);
             if (!st) st = rlc_agent_train_hooked(agent, (uint64_t)seed, &o, &hk, &res);
-            if (st) res.steps = 0;
             rlc__cli_snapshot_free(&snap);
-        } else if (world > 1 && !strcmp(algo, "impala"))
-            st = rlc_dist_train_actor_learner(agent, (uint64_t)seed, &o, rank == 0 ? &ck : NULL,
-                                              &res);
-        else
-            st = rlc_agent_train_resumable(agent, (uint64_t)seed, &o, &ck, &res);
+        } else if (world > 1 && !strcmp(algo, "impala")) {
+            st = evaluating ? rlc_error(RLC_ERR_UNSUPPORTED,
+                                        "--eval-every works with every algorithm but the "
+                                        "distributed actor-learner (mpirun with --algo impala)")
+                            : rlc_dist_train_actor_learner(agent, (uint64_t)seed, &o,
+                                                           rank == 0 ? &ck : NULL, &res);
+        } else {
+            st = rlc_agent_train_ex(agent, (uint64_t)seed, &o, &ck, &hk, &res);
+        }
+        if (!st && ev.st) st = ev.st;
+        int stopped = stop_at > 0 && res.steps < steps; /* --stop-at: as if killed */
+        if (!st && evaluating && !stopped && ev.last < res.steps)
+            st = eval_write(agent, &ev, res.steps) ? ev.st : RLC_OK; /* the final policy */
+        rlc_free(ev.ret);
+        if (st) res.steps = 0;
         if (world > 1) signal(SIGTERM, SIG_DFL);
         if (st && world > 1) {
             /* the other ranks may wait in a collective call: end the job */
@@ -578,7 +690,7 @@ static int train_main(int argc, char **argv, int rank, int world) {
             rc = 1;
         }
         lg = NULL;
-        int killed = !rc && res.steps < steps && stop_at > 0;
+        int killed = !rc && stopped;
         if (killed) {
             printf("rlc train: stopped at step %lld after a checkpoint (--stop-at); continue with "
                    "rlc train --resume %s\n",

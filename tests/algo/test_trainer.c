@@ -249,6 +249,62 @@ static void test_cli_resume(void **st) {
 #undef DQN_ARGS
 }
 
+/* --eval-every: rows in eval.csv at every multiple and at the end, the last equal to `rlc
+ * eval`; the training run is unchanged by it; a resumed run ends with the same eval.csv. */
+static void test_cli_eval_every(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip(); /* spawns the rlc program */
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], p1[700], p2[700];
+#define EVAL_ARGS TRAIN_ARGS " --eval-every 1024 --eval-episodes 2"
+    snprintf(args, sizeof args, TRAIN_ARGS " --out %s/ev_plain", tmp);
+    free(expect(args, 0, NULL));
+    snprintf(args, sizeof args, EVAL_ARGS " --out %s/ev_full", tmp);
+    free(expect(args, 0, NULL));
+    snprintf(p1, sizeof p1, "%s/ev_plain/final.safetensors", tmp);
+    snprintf(p2, sizeof p2, "%s/ev_full/final.safetensors", tmp);
+    params_file_equal(p1, p2); /* evaluating does not change training */
+    snprintf(p1, sizeof p1, "%s/ev_full/eval.csv", tmp);
+    char *csv = slurp(p1);
+    assert_true(!strncmp(csv, "step,return_mean,return_std,return_min,return_max,episodes\n", 58));
+    long long steps[8];
+    double mean = 0;
+    int rows = 0;
+    for (const char *l = strchr(csv, '\n'); l && l[1] && rows < 8; l = strchr(l + 1, '\n')) {
+        double sd, mn, mx;
+        int ep;
+        assert_int_equal(sscanf(l + 1, "%lld,%lf,%lf,%lf,%lf,%d", &steps[rows], &mean, &sd, &mn,
+                                &mx, &ep),
+                         6);
+        assert_int_equal(ep, 2);
+        assert_true(mn <= mean && mean <= mx && sd >= 0);
+        rows++;
+    }
+    assert_int_equal(rows, 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(steps[i], 1024 * (i + 1));
+    /* the last row is the final policy's `rlc eval` */
+    snprintf(args, sizeof args, "eval --run %s/ev_full --episodes 2", tmp);
+    char *out = expect(args, 0, "mean"), want[64];
+    snprintf(want, sizeof want, "mean %.2f ", mean);
+    if (!strstr(out, want)) fail_msg("rlc eval printed\n%s\nexpected '%s' (eval.csv)", out, want);
+    free(out);
+    /* killed and resumed: the same rows */
+    snprintf(args, sizeof args, EVAL_ARGS " --checkpoint-every 1024 --stop-at 2500 --out %s/ev_kill",
+             tmp);
+    free(expect(args, 0, "stopped"));
+    snprintf(args, sizeof args, "train --resume %s/ev_kill", tmp);
+    free(expect(args, 0, NULL));
+    snprintf(p2, sizeof p2, "%s/ev_kill/eval.csv", tmp);
+    char *csv2 = slurp(p2);
+    assert_string_equal(csv, csv2);
+    free(csv);
+    free(csv2);
+    /* bad values name the option */
+    free(expect("train --env CartPole-v1 --eval-every -5", 2, "--eval-every"));
+    free(expect("train --env CartPole-v1 --eval-every 100 --eval-episodes 0", 2, "--eval-episodes"));
+#undef EVAL_ARGS
+}
+
 static void test_cli_plot(void **st) {
     (void)st;
     if (getenv("RLC_VALGRIND")) skip();
@@ -302,4 +358,5 @@ static void test_cli_bench(void **st) {
 }
 
 RLC_TESTS(algo_trainer, cmocka_unit_test(test_resume_exact_api), cmocka_unit_test(test_cli_resume),
+          cmocka_unit_test(test_cli_eval_every),
           cmocka_unit_test(test_cli_plot), cmocka_unit_test(test_cli_bench))
