@@ -122,6 +122,7 @@ rlc_status rlc_agent_act(rlc_agent *a, const float *obs, int n, void *actions,
 /* ---- trainer loop ---------------------------------------------------------------------- */
 
 #define RECENT 20
+_Static_assert(RECENT == RLC__LEARNER_RECENT, "the learner's recent returns are the loop's");
 
 /* The loop's own state: what a resumable checkpoint stores besides the agent and the envs. */
 typedef struct loop_state {
@@ -176,10 +177,10 @@ static rlc_status ckpt_mismatch(const char *path, const char *what, const char *
                      what, file_val ? file_val : "missing", want);
 }
 
-/* Restores the agent, the loop state and the envs from a resumable checkpoint. */
-static rlc_status read_checkpoint(rlc_agent *a, const char *path, uint64_t seed, int64_t total,
-                                  loop_state *ls, rlc_vec_env *v, uint8_t *snap,
-                                  size_t snap_size) {
+/* Loads a resumable checkpoint of this run (algo, env, seed, total steps) into *out. */
+static rlc_status load_run_checkpoint(rlc_agent *a, const char *path, uint64_t seed,
+                                      int64_t total, rlc_st_file **out) {
+    *out = NULL;
     if (!a->algo->write_train_state || !a->algo->read_train_state)
         return rlc_error(RLC_ERR_UNSUPPORTED,
                          "%s: cannot resume: %s does not save its run state (replay contents, "
@@ -202,6 +203,27 @@ static rlc_status read_checkpoint(rlc_agent *a, const char *path, uint64_t seed,
     m = rlc_st_meta(f, "rlc.ckpt.resumable");
     if (!st && (!m || strcmp(m, "1")))
         st = rlc_error(RLC_ERR_FORMAT, "%s: not a resumable checkpoint", path);
+    if (st)
+        rlc_st_file_destroy(f);
+    else
+        *out = f;
+    return st;
+}
+
+/* Restores the agent, the loop state and the envs from a resumable checkpoint. */
+static rlc_status read_checkpoint(rlc_agent *a, const char *path, uint64_t seed, int64_t total,
+                                  loop_state *ls, rlc_vec_env *v, uint8_t *snap,
+                                  size_t snap_size) {
+    rlc_st_file *f = NULL;
+    rlc_status st = load_run_checkpoint(a, path, seed, total, &f);
+    if (st) return st;
+    char want[64];
+    const char *m = rlc_st_meta(f, "rlc.ckpt.mode");
+    if (m && !strcmp(m, "actor-learner"))
+        st = rlc_error(RLC_ERR_FORMAT,
+                       "%s: checkpoint of an actor-learner run (no env states): resume it under "
+                       "mpirun with 2 or more ranks",
+                       path);
     int N = a->num_envs;
     int64_t c[LS_N], nc = LS_N, nr = RECENT, shp[2] = {N, (int64_t)snap_size};
     int64_t nob = (int64_t)(v->obs_bytes * (size_t)N), nof = v->obs_size * N;
@@ -233,6 +255,67 @@ static rlc_status read_checkpoint(rlc_agent *a, const char *path, uint64_t seed,
         ls->n_recent = c[LS_NRECENT];
         ls->recent_pos = c[LS_RECENTPOS];
         v->total_steps = c[LS_VECSTEPS];
+    } else if (st != RLC_ERR_NOMEM && st != RLC_ERR_FORMAT) {
+        st = rlc_error(RLC_ERR_FORMAT, "%s: %s", path, rlc_last_error());
+    }
+    rlc_st_file_destroy(f);
+    return st;
+}
+
+/* ---- the actor-learner's checkpoints (src/dist/actor_learner.c) ------------------------- */
+
+rlc_status rlc__learner_checkpoint_write(rlc_agent *a, const char *path, uint64_t seed,
+                                         int64_t total, const rlc__learner_counters *lc) {
+    rlc_st_writer *w = rlc_st_writer_create();
+    if (!w) return RLC_ERR_NOMEM;
+    rlc_status st = agent_fill_writer(a, w);
+    if (!st && a->algo->write_train_state) st = a->algo->write_train_state(a, w);
+    int64_t c[LS_N] = {lc->steps,    lc->episodes,   lc->updates, lc->next_log,
+                       lc->n_recent, lc->recent_pos, lc->steps,   a->num_envs};
+    int64_t nc = LS_N, nr = RECENT;
+    if (!st) st = rlc_st_writer_add_copy(w, "trainer.counters", RLC_ST_I64, 1, &nc, c);
+    if (!st) st = rlc_st_writer_add_copy(w, "trainer.recent", RLC_ST_F64, 1, &nr, lc->recent);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)total);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)lc->steps);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
+    if (!st)
+        st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
+                                    a->algo->write_train_state ? "1" : "0");
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.mode", "actor-learner");
+    if (!st) st = rlc__dist_ckpt_meta(w);
+    if (!st) st = rlc_st_writer_save(w, path);
+    rlc_st_writer_destroy(w);
+    return st;
+}
+
+rlc_status rlc__learner_checkpoint_read(rlc_agent *a, const char *path, uint64_t seed,
+                                        int64_t total, rlc__learner_counters *lc) {
+    rlc_st_file *f = NULL;
+    rlc_status st = load_run_checkpoint(a, path, seed, total, &f);
+    if (st) return st;
+    int64_t c[LS_N], nc = LS_N, nr = RECENT;
+    double recent[RECENT];
+    st = rlc_st_read_into(f, "trainer.counters", RLC_ST_I64, 1, &nc, c);
+    if (!st && (c[LS_NRECENT] < 0 || c[LS_NRECENT] > RECENT || c[LS_RECENTPOS] < 0 ||
+                c[LS_RECENTPOS] >= RECENT || c[LS_STEPS] < 0 || c[LS_STEPS] > total))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: corrupt trainer counters", path);
+    if (!st) st = rlc_st_read_into(f, "trainer.recent", RLC_ST_F64, 1, &nr, recent);
+    /* everything is checked before the agent is changed */
+    if (!st) st = rlc_params_read(a->algo->params(a), f, "", RLC_CKPT_OPTIM);
+    if (!st && a->algo->read_state) st = a->algo->read_state(a, f);
+    if (!st) st = a->algo->read_train_state(a, f);
+    if (!st) {
+        lc->steps = c[LS_STEPS];
+        lc->episodes = c[LS_EPISODES];
+        lc->updates = c[LS_UPDATES];
+        lc->next_log = c[LS_NEXT_LOG];
+        lc->n_recent = c[LS_NRECENT];
+        lc->recent_pos = c[LS_RECENTPOS];
+        memcpy(lc->recent, recent, sizeof recent);
     } else if (st != RLC_ERR_NOMEM && st != RLC_ERR_FORMAT) {
         st = rlc_error(RLC_ERR_FORMAT, "%s: %s", path, rlc_last_error());
     }

@@ -546,8 +546,9 @@ static int train_main(int argc, char **argv, int rank, int world) {
             rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
         }
     }
-    if (!rc && rank > 0) rc = rank_checkpoint(dir, rank, resume != NULL, ck_step, ckpath,
-                                              sizeof ckpath);
+    /* data-parallel ranks keep their own checkpoints; the actor-learner's actors none */
+    if (!rc && rank > 0 && strcmp(algo, "impala"))
+        rc = rank_checkpoint(dir, rank, resume != NULL, ck_step, ckpath, sizeof ckpath);
     if (!rc && !resume && rank == 0) {
         rlc_status st = rlc_run_dir_create(dir, force);
         if (st) {
@@ -691,11 +692,11 @@ static int train_main(int argc, char **argv, int rank, int world) {
         }
         lg = NULL;
         int killed = !rc && stopped;
-        if (killed) {
+        if (killed && rank == 0) {
             printf("rlc train: stopped at step %lld after a checkpoint (--stop-at); continue with "
                    "rlc train --resume %s\n",
                    (long long)res.steps, dir);
-        } else {
+        } else if (!killed) {
             snprintf(path, sizeof path, "%s/final.safetensors", dir);
             if (!rc && rank == 0 && rlc_agent_save(agent, path)) {
                 fprintf(stderr, "rlc train: %s\n", rlc_last_error());

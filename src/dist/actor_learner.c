@@ -88,7 +88,7 @@ static rlc_status actor_poll(float *p, int np, int block, int *stop) {
     }
 }
 
-static rlc_status run_actor(rlc_agent *a, uint64_t seed) {
+static rlc_status run_actor(rlc_agent *a, uint64_t seed, int64_t start) {
     rlc__impala_rollout r;
     rlc_status st = rlc__impala_buffers(a, &r);
     if (st) return st;
@@ -103,8 +103,11 @@ static rlc_status run_actor(rlc_agent *a, uint64_t seed) {
                               .autoreset = RLC_VEC_AUTORESET_NEXT_STEP};
     if (!msg[0] || !msg[1]) st = RLC_ERR_NOMEM;
     if (!st) st = rlc_vec_env_create(&v, a->env_id, a->env_kwargs, a->num_envs, &vo);
-    /* actor r's sub-env i: seed + r * num_envs + i (rank 0 steps no env) */
-    if (!st) st = rlc_vec_env_reset(v, (int64_t)(seed + (uint64_t)rlc_dist_rank() * (uint64_t)a->num_envs));
+    /* actor r's sub-env i: seed + r * num_envs + i (rank 0 steps no env), plus the step of
+     * the checkpoint a resumed run starts from */
+    if (!st)
+        st = rlc_vec_env_reset(v, (int64_t)(seed + (uint64_t)rlc_dist_rank() * (uint64_t)a->num_envs +
+                                             (uint64_t)start));
     int stop = 0, cur = 0;
     /* the learner's parameters first */
     rlc_status st0 = st;
@@ -158,9 +161,13 @@ static rlc_status run_actor(rlc_agent *a, uint64_t seed) {
     return st;
 }
 
-#define RECENT 20
+#define RECENT RLC__LEARNER_RECENT
 
-static rlc_status run_learner(rlc_agent *a, const rlc_train_options *o, rlc_train_result *res) {
+/* lc: the counters to start from (zero, or a resumed checkpoint's); ck: checkpoints (path NULL:
+ * none). */
+static rlc_status run_learner(rlc_agent *a, uint64_t seed, const rlc_train_options *o,
+                              const rlc_train_checkpoint *ck, rlc__learner_counters *lc,
+                              rlc_train_result *res) {
     rlc__impala_rollout r;
     rlc_status st = rlc__impala_buffers(a, &r);
     if (st) return st;
@@ -179,12 +186,14 @@ static rlc_status run_learner(rlc_agent *a, const rlc_train_options *o, rlc_trai
     }
     for (int j = 0; j < 2 * K; j++) req[j] = MPI_REQUEST_NULL;
     const int64_t B = (int64_t)r.N * r.T;
-    a->algo->begin(a, o->total_steps);
-    int64_t steps = 0, episodes = 0, updates = 0, next_log = o->log_interval;
-    double recent[RECENT];
-    int n_recent = 0, pos = 0, stop = 0, rc = MPI_SUCCESS;
+    int64_t steps = lc->steps, episodes = lc->episodes, updates = lc->updates;
+    int64_t next_log = lc->steps ? lc->next_log : o->log_interval;
+    double *recent = lc->recent;
+    int n_recent = (int)lc->n_recent, pos = (int)lc->recent_pos, stop = 0, rc = MPI_SUCCESS;
     double t0 = rlc_time_now(), t_log = t0, mean_ret = NAN;
-    int64_t steps_log = 0;
+    int64_t steps_log = steps;
+    int64_t every = ck->every > 0 ? ck->every : (o->total_steps / 10 > 0 ? o->total_steps / 10 : 1);
+    int64_t next_ck = (steps / every + 1) * every;
     rlc__update_info info = {0};
     /* every actor starts from the learner's parameters */
     for (int j = 1; j < K && rc == MPI_SUCCESS; j++) {
@@ -255,6 +264,19 @@ static rlc_status run_learner(rlc_agent *a, const rlc_train_options *o, rlc_trai
             }
         }
         rlc_progress_update(o->progress, steps);
+        /* checkpoints: at each multiple of `every` and at the end; --stop-at stops after the
+         * first one at or past it (the actors are stopped as at the end) */
+        if (ck->path && (steps >= next_ck || steps >= o->total_steps || stop)) {
+            while (next_ck <= steps) next_ck += every;
+            lc->steps = steps;
+            lc->episodes = episodes;
+            lc->updates = updates;
+            lc->next_log = next_log;
+            lc->n_recent = n_recent;
+            lc->recent_pos = pos;
+            if ((st = rlc__learner_checkpoint_write(a, ck->path, seed, o->total_steps, lc))) break;
+            if (ck->stop_at > 0 && steps >= ck->stop_at && steps < o->total_steps) stop = 1;
+        }
     }
     double t1 = rlc_time_now();
     /* stop every actor (after any parameters in flight: messages between two ranks arrive
@@ -295,18 +317,29 @@ rlc_status rlc_dist_train_actor_learner(rlc_agent *a, uint64_t seed, const rlc_t
                          rlc_dist_size());
     rlc__impala_rollout r;
     rlc_status st = rlc__impala_buffers(a, &r);
-    if (ck && ck->resume && !st)
-        st = rlc_error(RLC_ERR_UNSUPPORTED,
-                       "actor-learner runs cannot be resumed yet (data-parallel runs can)");
     rlc_train_options o = {0};
     if (opt) o = *opt;
     if (o.total_steps <= 0) o.total_steps = 100000;
+    rlc_train_checkpoint k = {0};
+    if (ck) k = *ck;
+    if (k.resume && !k.path) st = rlc_error(RLC_ERR_INVALID, "actor-learner: resume without path");
+    /* the learner's state: fresh, or the checkpoint's (read before any rank starts) */
+    rlc__learner_counters lc;
+    memset(&lc, 0, sizeof lc);
+    if (!st && rlc_dist_rank() == 0) {
+        a->algo->begin(a, o.total_steps);
+        if (k.resume) st = rlc__learner_checkpoint_read(a, k.path, seed, o.total_steps, &lc);
+    }
     st = rlc_dist_agree(st);
     if (st) return st;
+    /* the actors seed their envs with the step the run starts from */
+    long long start = (long long)lc.steps;
+    int rc = MPI_Bcast(&start, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) return fail(rc, "MPI_Bcast (start step)");
     if (rlc_dist_rank() == 0) {
-        st = run_learner(a, &o, res);
+        st = run_learner(a, seed, &o, &k, &lc, res);
     } else {
-        st = run_actor(a, seed);
+        st = run_actor(a, seed, (int64_t)start);
         if (res) memset(res, 0, sizeof *res);
     }
     return st;

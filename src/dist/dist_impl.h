@@ -32,6 +32,21 @@ rlc_status rlc__dist_ckpt_meta(rlc_st_writer *w);
  * episode statistics must start afresh. */
 rlc_status rlc__dist_ckpt_foreign(const char *path, int *foreign);
 
+/* Checkpoints of the actor-learner's learner (rank 0): the agent (parameters, optimizer and
+ * algorithm run state) and the loop's counters, without env states (the actors' envs start
+ * afresh on resume, with any number of actors). The file has the metadata of a resumable
+ * checkpoint plus "rlc.ckpt.mode" = "actor-learner"; the reader also takes a single-process
+ * impala checkpoint of the same run. Errors as rlc_agent_train_resumable's. */
+#define RLC__LEARNER_RECENT 20
+typedef struct rlc__learner_counters {
+    int64_t steps, episodes, updates, next_log, n_recent, recent_pos;
+    double recent[RLC__LEARNER_RECENT];
+} rlc__learner_counters;
+rlc_status rlc__learner_checkpoint_write(rlc_agent *a, const char *path, uint64_t seed,
+                                         int64_t total, const rlc__learner_counters *c);
+rlc_status rlc__learner_checkpoint_read(rlc_agent *a, const char *path, uint64_t seed,
+                                        int64_t total, rlc__learner_counters *c);
+
 /* The IMPALA learner's trajectory buffers ([T][N], see src/algo/impala.c), which the
  * actor-learner loop fills from the actors' messages before calling the algorithm's update.
  * RLC_ERR_UNSUPPORTED when `a` is not an impala agent. */

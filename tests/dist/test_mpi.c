@@ -344,9 +344,52 @@ static void test_mpi_resume_other_k(void **st) {
     }
 }
 
+/* Actor-learner runs resume too: the learner's checkpoint (parameters, optimizer, schedule,
+ * counters) continues with another number of actors; one process refuses it by name. */
+static void test_mpi_actor_learner_resume(void **st) {
+    (void)st;
+    if (!have_mpirun() || !rlc_dist_available()) skip();
+    if (getenv("RLC_VALGRIND")) skip();
+    char dir[600], cmd[4096], log[700], p[700];
+    snprintf(dir, sizeof dir, "%s/alres", rlc_test_tmpdir());
+    /* K = 2 (one actor), stopped after the first checkpoint at or past 8000 of 20000 steps */
+    int rc = mpi_train(2, "", dir,
+                       "--algo impala --steps 20000 --checkpoint-every 5000 --stop-at 8000 "
+                       "--log-interval 2000");
+    if (rc) fail_msg("K=2 run failed (%d): %s", rc, logof(dir));
+    assert_contains(logof(dir), "stopped at step 10240");
+    snprintf(p, sizeof p, "%s/final.safetensors", dir);
+    assert_int_not_equal(access(p, F_OK), 0);
+    /* one process cannot continue it (no env states), and leaves it as it was */
+    snprintf(log, sizeof log, "%s/alres1.log", rlc_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "%s train --resume %s --quiet", rlc_test_rlc_binary(), dir);
+    assert_int_equal(run(cmd, log), 2);
+    assert_contains(slurp(log), "actor-learner run");
+    /* K = 3 (two actors) continues it to the end */
+    snprintf(cmd, sizeof cmd, "%s -np 3 %s train --resume %s", MPIRUN, rlc_test_rlc_binary(),
+             dir);
+    if (run(cmd, log)) fail_msg("K=3 resume failed: %s", slurp(log));
+    assert_contains(slurp(log), "resuming impala on CartPole-v1 at step 10240 of 20000");
+    snprintf(p, sizeof p, "%s/progress.csv", dir);
+    char *csv = slurp(p), *last = strrchr(csv, '\n');
+    while (last && last > csv && last[1] == 0) {
+        *last = 0;
+        last = strrchr(csv, '\n');
+    }
+    if (!last || atoll(last + 1) < 20000) fail_msg("%s: the run did not continue to the end", p);
+    /* the rows before the checkpoint are kept once, the later ones logged by the new run */
+    assert_non_null(strstr(csv, "\n10240,"));
+    assert_null(strstr(strstr(csv, "\n10240,") + 1, "\n10240,"));
+    snprintf(p, sizeof p, "%s/final.safetensors", dir);
+    rlc_agent *a = NULL;
+    if (rlc_agent_load(&a, p, 0)) fail_msg("%s: %s", p, rlc_last_error());
+    rlc_agent_destroy(a);
+}
+
 RLC_TESTS(dist_mpi, cmocka_unit_test(test_vtrace_on_policy), cmocka_unit_test(test_vtrace_clipping),
           cmocka_unit_test(test_messages), cmocka_unit_test(test_mpi_ppo_solves),
           cmocka_unit_test(test_mpi_check_catches_divergence),
           cmocka_unit_test(test_mpi_actor_learner),
           cmocka_unit_test(test_mpi_killed_rank_ends_job),
-          cmocka_unit_test(test_mpi_resume_other_k))
+          cmocka_unit_test(test_mpi_resume_other_k),
+          cmocka_unit_test(test_mpi_actor_learner_resume))
