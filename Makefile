@@ -64,7 +64,10 @@ DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"' -DRLC_SOURCE_DATA_DIR='"$(CUR
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 # Bit-exact parity with Gymnasium needs no FMA contraction and real libm pow() calls.
-FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf
+# -fno-trapping-math (rlc reads no floating-point exception flags) lets GCC turn selects on
+# float compares into blends, so elementwise loops such as rlc__tanhf's vectorise; every
+# operation still rounds as written.
+FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf -fno-trapping-math
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
                -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(MPI_DEF) $(DATA_DEF)
 

@@ -3,6 +3,7 @@
  * and issues the bias column sum and the two GEMMs. It gives the same bits as the unfused
  * matmul -> add -> activation chain (same products, same bias reduction order, same
  * activation formulas) with a third of the nodes, passes and gradient buffers. */
+#include "core/fastmath.h"
 #include "core/gemm.h"
 #include "core/graph_impl.h"
 
@@ -36,7 +37,7 @@
             if (act == RLC__LIN_RELU)                                                              \
                 FOR_J(nout, const T v = yr[j]; yr[j] = v < 0 ? 0 : v;)                             \
             else if (act == RLC__LIN_TANH)                                                         \
-                FOR_J(nout, yr[j] = tanh(yr[j]);)                                                  \
+                FOR_J(nout, yr[j] = RLC__TANH(yr[j]);)                                                  \
         }                                                                                          \
     }                                                                                              \
     static void dz_##SFX(const T *restrict y, const T *restrict g, T *restrict dz, int64_t n,      \

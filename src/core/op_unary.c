@@ -4,6 +4,7 @@
 #include "core/graph_impl.h"
 
 #include <math.h>
+#include "core/fastmath.h"
 #include <tgmath.h> /* exp/log/tanh/... resolve to expf/logf/tanhf for float operands */
 
 /* GCC at -O2 (its "very-cheap" cost model) vectorises only loops whose trip count is a known
@@ -106,13 +107,13 @@ UNARY(elu, y = x > 0 ? x : a * expm1(x), d = x > 0 ? g : g * (y + a))
 #define GELU_K ((E)0.7978845608028654)
 #define GELU_C ((E)0.044715)
 UNARY(gelu,
-      E t = tanh(GELU_K * (x + GELU_C * x * x * x));
+      E t = RLC__TANH(GELU_K * (x + GELU_C * x * x * x));
       if (sp) sp[i] = t;
       y = (E)0.5 * x * (1 + t),
       E t = sp[i];
       E du = GELU_K * (1 + 3 * GELU_C * x * x);
       d = g * ((E)0.5 * (1 + t) + (E)0.5 * x * (1 - t * t) * du))
-UNARY(tanh, y = tanh(x), d = g * (1 - y * y))
+UNARY(tanh, y = RLC__TANH(x), d = g * (1 - y * y))
 /* sigmoid via e = exp(-|x|) <= 1, so neither branch overflows: 1/(1+e) or e/(1+e). */
 UNARY(sigmoid,
       E e = exp(-fabs(x));

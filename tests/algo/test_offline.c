@@ -142,7 +142,9 @@ static void test_awac_pendulum(void **state) {
     if (!rlc_dataset_have_hdf5()) skip();
     rlc_dataset *d = load(PENDULUM);
     const char *sets[] = {SMALL, "policy_lr=1e-3", "q_lr=1e-3", "norm_obs=1"};
-    assert_true(train_eval("awac", "Pendulum-v1", d, sets, 6, 3000, 0) >= -250);
+    /* 4000 updates: at 3000 seed 0 still fails some episodes (-427 +- 475), at 4000 seeds 0
+     * and 1 evaluate at -131 and -144 */
+    assert_true(train_eval("awac", "Pendulum-v1", d, sets, 6, 4000, 0) >= -250);
     rlc_dataset_destroy(d);
 }
 

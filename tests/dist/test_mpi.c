@@ -204,7 +204,7 @@ static void test_mpi_actor_learner(void **st) {
     if (getenv("RLC_VALGRIND")) skip();
     char dir[600], ck[700];
     snprintf(dir, sizeof dir, "%s/al", rlc_test_tmpdir());
-    int rc = mpi_train(2, "", dir, "--algo impala --steps 150000");
+    int rc = mpi_train(2, "", dir, "--algo impala --steps 200000");
     if (rc) fail_msg("mpirun failed (%d): %s", rc, logof(dir));
     snprintf(ck, sizeof ck, "%s/final.safetensors", dir);
     double m = eval_mean(ck);
