@@ -51,6 +51,9 @@ struct rlc__algo {
     /* The update (v holds the next observations for bootstrapping). */
     rlc_status (*update)(rlc_agent *a, const rlc_vec_env *v, rlc__update_info *info);
     /* Optional (may be NULL): extra checkpoint state besides the parameters (normalisers). */
+    /* optional: the agent's running normalisers (observations, returns) into out[max];
+     * returns how many. Data-parallel training keeps them identical on every rank. */
+    int (*normalizers)(rlc_agent *a, rlc_normalizer **out, int max);
     rlc_status (*write_state)(rlc_agent *a, rlc_st_writer *w);
     rlc_status (*read_state)(rlc_agent *a, const rlc_st_file *f);
     /* Optional (may be NULL: the algorithm cannot resume a run): the state of a run in

@@ -542,6 +542,14 @@ static rlc_status ppo_update(rlc_agent *a, const rlc_vec_env *v, rlc__update_inf
     return RLC_OK;
 }
 
+static int ppo_normalizers(rlc_agent *a, rlc_normalizer **out, int max) {
+    ppo *s = P(a);
+    int n = 0;
+    if (s->obs_norm && n < max) out[n++] = s->obs_norm;
+    if (s->ret_norm && n < max) out[n++] = s->ret_norm;
+    return n;
+}
+
 static rlc_status ppo_write_state(rlc_agent *a, rlc_st_writer *w) {
     ppo *s = P(a);
     rlc_status st = RLC_OK;
@@ -642,6 +650,7 @@ const rlc__algo rlc__algo_ppo = {
     .train_act = ppo_train_act,
     .observe = ppo_observe,
     .update = ppo_update,
+    .normalizers = ppo_normalizers,
     .write_state = ppo_write_state,
     .read_state = ppo_read_state,
     .write_train_state = ppo_write_train_state,

@@ -211,11 +211,112 @@ static rlc_status sync_agent(rlc_agent *a) {
     return st;
 }
 
+/* The agent's running normalisers (PPO's observation and return statistics) stay identical on
+ * every rank: after each update every rank sends what its own data added since the last
+ * merge (count, mean and sum of squared deviations per feature, recovered from its current
+ * and its last merged statistics), and every rank merges all of them in rank order onto the
+ * last merged statistics (Chan et al.'s parallel update), so all get the same bits. */
+#define MAX_NORMS 4
+static rlc_normalizer *g_norm[MAX_NORMS];
+static double *g_snap[MAX_NORMS]; /* count, mean[d], var[d] as last merged */
+static int g_nnorm;
+
+static void norm_snapshot(int k) {
+    const rlc_normalizer *n = g_norm[k];
+    int d = rlc_normalizer_dim(n);
+    g_snap[k][0] = rlc_normalizer_count(n);
+    memcpy(g_snap[k] + 1, rlc_normalizer_mean(n), sizeof(double) * (size_t)d);
+    memcpy(g_snap[k] + 1 + d, rlc_normalizer_var(n), sizeof(double) * (size_t)d);
+}
+
+static void norm_end(void) {
+    for (int k = 0; k < MAX_NORMS; k++) {
+        rlc_free(g_snap[k]);
+        g_snap[k] = NULL;
+    }
+    g_nnorm = 0;
+}
+
+static rlc_status norm_begin(rlc_agent *a) {
+    norm_end();
+    if (!a->algo->normalizers) return RLC_OK;
+    g_nnorm = a->algo->normalizers(a, g_norm, MAX_NORMS);
+    for (int k = 0; k < g_nnorm; k++) {
+        int d = rlc_normalizer_dim(g_norm[k]);
+        if (!(g_snap[k] = rlc_malloc(sizeof(double) * (size_t)(1 + 2 * d)))) {
+            norm_end();
+            return RLC_ERR_NOMEM;
+        }
+        norm_snapshot(k);
+    }
+    return RLC_OK;
+}
+
+static rlc_status norm_sync(uint64_t *hash) {
+    for (int k = 0; k < g_nnorm; k++) {
+        rlc_normalizer *n = g_norm[k];
+        const int d = rlc_normalizer_dim(n), len = 1 + 2 * d;
+        double *mine = rlc_malloc(sizeof(double) * (size_t)len * (size_t)(g_size + 1));
+        if (!mine) return RLC_ERR_NOMEM;
+        double *all = mine + len;
+        const double c0 = g_snap[k][0], *m0 = g_snap[k] + 1, *v0 = g_snap[k] + 1 + d;
+        const double cr = rlc_normalizer_count(n), *mr = rlc_normalizer_mean(n),
+                     *vr = rlc_normalizer_var(n);
+        double nd = rint(cr - c0); /* rows added: whole numbers (the count starts at a tiny eps) */
+        if (!(nd > 0)) nd = 0;
+        mine[0] = nd;
+        for (int j = 0; j < d; j++) {
+            double md = 0, m2 = 0;
+            if (nd > 0) {
+                md = (cr * mr[j] - c0 * m0[j]) / nd;
+                m2 = vr[j] * cr - v0[j] * c0 - (md - m0[j]) * (md - m0[j]) * c0 * nd / cr;
+                if (!(m2 > 0)) m2 = 0;
+            }
+            mine[1 + j] = md;
+            mine[1 + d + j] = m2;
+        }
+        int rc = MPI_Allgather(mine, len, MPI_DOUBLE, all, len, MPI_DOUBLE, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) {
+            rlc_free(mine);
+            return mpi_fail(rc, "MPI_Allgather (normaliser statistics)");
+        }
+        /* merge onto the last merged statistics, in rank order; mine becomes mean | M2 */
+        double c = c0, *mean = mine, *m2s = mine + d;
+        for (int j = 0; j < d; j++) {
+            mean[j] = m0[j];
+            m2s[j] = v0[j] * c0;
+        }
+        for (int r = 0; r < g_size; r++) {
+            const double *x = all + (size_t)r * (size_t)len;
+            const double nr = x[0];
+            if (!(nr > 0)) continue;
+            const double tot = c + nr;
+            for (int j = 0; j < d; j++) {
+                const double delta = x[1 + j] - mean[j];
+                mean[j] += delta * nr / tot;
+                m2s[j] += x[1 + d + j] + delta * delta * c * nr / tot;
+            }
+            c = tot;
+        }
+        for (int j = 0; j < d; j++) m2s[j] /= c; /* population variance */
+        rlc__normalizer_set(n, c, mean, m2s);
+        norm_snapshot(k);
+        rlc_free(mine);
+        if (hash) {
+            const unsigned char *b = (const unsigned char *)g_snap[k];
+            for (size_t i = 0; i < sizeof(double) * (size_t)len; i++)
+                *hash = (*hash ^ b[i]) * 1099511628211ULL;
+        }
+    }
+    return RLC_OK;
+}
+
 rlc_status rlc__dist_train_begin(rlc_agent *a, rlc_status st) {
     if (!g_inited || g_size < 2) return st;
     g_err = RLC_OK;
     st = rlc_dist_agree(st);
     if (!st) st = rlc_dist_agree(sync_agent(a));
+    if (!st) st = rlc_dist_agree(norm_begin(a));
     if (!st) rlc__set_grad_hook(grad_hook, NULL);
     return st;
 }
@@ -223,6 +324,7 @@ rlc_status rlc__dist_train_begin(rlc_agent *a, rlc_status st) {
 void rlc__dist_train_end(void) {
     if (!g_inited || g_size < 2) return;
     rlc__set_grad_hook(NULL, NULL);
+    norm_end();
 }
 
 enum { ST_SUM, ST_N, ST_EPS, ST_PENDING, ST_HASH_HI, ST_HASH_LO, ST_LEN };
@@ -237,6 +339,8 @@ rlc_status rlc__dist_after_update(rlc_agent *a, const double *recent, double *me
     mine[ST_EPS] = (double)*episodes;
     mine[ST_PENDING] = *pending;
     uint64_t h = g_check ? params_hash(rlc_agent_params(a)) : 0;
+    rlc_status nst = norm_sync(g_check ? &h : NULL);
+    if (nst) return nst;
     mine[ST_HASH_HI] = (double)(h >> 32);
     mine[ST_HASH_LO] = (double)(h & 0xffffffffu);
     double *all = rlc_malloc(sizeof(double) * ST_LEN * (size_t)g_size);

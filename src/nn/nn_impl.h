@@ -63,4 +63,8 @@ rlc_tensor *rlc__spec_act(rlc_graph *g, rlc_tensor *x, rlc_act act, double param
 /* "<prefix>.<rest>" or "<rest>" into buf; RLC_ERR_INVALID when it does not fit. */
 rlc_status rlc__join_name(char *buf, size_t cap, const char *prefix, const char *rest);
 
+/* Sets a normaliser's statistics (count, and dim means and population variances), as the
+ * data-parallel trainer does after merging every rank's (src/dist/mpi.c). */
+void rlc__normalizer_set(rlc_normalizer *n, double count, const double *mean, const double *var);
+
 #endif

@@ -157,6 +157,13 @@ const double *rlc_normalizer_var(const rlc_normalizer *n) {
     return n->var;
 }
 
+void rlc__normalizer_set(rlc_normalizer *n, double count, const double *mean,
+                         const double *var) {
+    n->count = count;
+    memcpy(n->mean, mean, sizeof(double) * (size_t)n->dim);
+    memcpy(n->var, var, sizeof(double) * (size_t)n->dim);
+}
+
 double rlc_normalizer_count(const rlc_normalizer *n) {
     return n->count;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "rlc/agent.h"
+#include "rlc/safetensors.h"
 #include "rlc/dist.h"
 
 /* Open MPI's dlopen'ed components leak at MPI_Finalize, in frames LeakSanitizer cannot name
@@ -344,6 +345,42 @@ static void test_mpi_resume_other_k(void **st) {
     }
 }
 
+/* Data-parallel PPO with observation and return normalisation (Pendulum's tuned defaults):
+ * the normalisers are merged across ranks after every update, so --dist-check (which hashes
+ * them with the parameters) passes and both ranks' last checkpoints hold the same statistics. */
+static void test_mpi_normalizers_merged(void **st) {
+    (void)st;
+    if (!have_mpirun() || !rlc_dist_available()) skip();
+    if (getenv("RLC_VALGRIND")) skip();
+    char dir[600], cmd[4096], log[700], p0[700], p1[700];
+    snprintf(dir, sizeof dir, "%s/dpnorm", rlc_test_tmpdir());
+    snprintf(log, sizeof log, "%s.log", dir);
+    snprintf(cmd, sizeof cmd,
+             "%s -np 2 %s train --env Pendulum-v1 --algo ppo --steps 24576 --seed 1 --quiet "
+             "--dist-check --out %s",
+             MPIRUN, rlc_test_rlc_binary(), dir);
+    if (run(cmd, log)) fail_msg("mpirun failed: %s", slurp(log));
+    snprintf(p0, sizeof p0, "%s/checkpoint.safetensors", dir);
+    snprintf(p1, sizeof p1, "%s/checkpoint.rank1.safetensors", dir);
+    rlc_st_file *a = NULL, *b = NULL;
+    assert_int_equal(rlc_st_load(p0, &a), RLC_OK);
+    assert_int_equal(rlc_st_load(p1, &b), RLC_OK);
+    const char *names[] = {"obs_norm.mean", "obs_norm.var", "obs_norm.count", "ret_norm.mean",
+                           "ret_norm.var", "ret_norm.count"};
+    for (int i = 0; i < 6; i++) {
+        const rlc_st_tensor *x = rlc_st_get(a, names[i]), *y = rlc_st_get(b, names[i]);
+        if (!x || !y) fail_msg("%s missing", names[i]);
+        assert_int_equal(x->nbytes, y->nbytes);
+        if (memcmp(x->data, y->data, x->nbytes)) fail_msg("%s differs between the ranks", names[i]);
+    }
+    /* 24,576 steps: 3 updates of 2 x 4 envs x 1024 steps, all merged into the count */
+    const rlc_st_tensor *c = rlc_st_get(a, "obs_norm.count");
+    double cnt = c->dtype == RLC_ST_F64 ? *(const double *)c->data : *(const float *)c->data;
+    if (fabs(cnt - 24576) > 1) fail_msg("obs_norm.count %.4f, expected the 24576 steps of both ranks", cnt);
+    rlc_st_file_destroy(a);
+    rlc_st_file_destroy(b);
+}
+
 /* Actor-learner runs resume too: the learner's checkpoint (parameters, optimizer, schedule,
  * counters) continues with another number of actors; one process refuses it by name. */
 static void test_mpi_actor_learner_resume(void **st) {
@@ -392,4 +429,5 @@ RLC_TESTS(dist_mpi, cmocka_unit_test(test_vtrace_on_policy), cmocka_unit_test(te
           cmocka_unit_test(test_mpi_actor_learner),
           cmocka_unit_test(test_mpi_killed_rank_ends_job),
           cmocka_unit_test(test_mpi_resume_other_k),
-          cmocka_unit_test(test_mpi_actor_learner_resume))
+          cmocka_unit_test(test_mpi_actor_learner_resume),
+          cmocka_unit_test(test_mpi_normalizers_merged))
