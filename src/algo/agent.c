@@ -136,6 +136,24 @@ enum { LS_STEPS, LS_EPISODES, LS_UPDATES, LS_NEXT_LOG, LS_NRECENT, LS_RECENTPOS,
 
 static rlc_status agent_fill_writer(rlc_agent *a, rlc_st_writer *w);
 
+/* The metadata of a resumable checkpoint: the run it belongs to (seed, total steps), its step,
+ * whether the algorithm saved its run state, and the data-parallel rank and world size. */
+static rlc_status write_run_meta(rlc_agent *a, rlc_st_writer *w, uint64_t seed, int64_t total,
+                                 int64_t step) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+    rlc_status st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)total);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)step);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
+    if (!st)
+        st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
+                                    a->algo->write_train_state ? "1" : "0");
+    if (!st) st = rlc__dist_ckpt_meta(w);
+    return st;
+}
+
 static rlc_status write_checkpoint(rlc_agent *a, const char *path, uint64_t seed, int64_t total,
                                    const loop_state *ls, const rlc_vec_env *v, uint8_t *snap,
                                    size_t snap_size) {
@@ -155,17 +173,7 @@ static rlc_status write_checkpoint(rlc_agent *a, const char *path, uint64_t seed
     if (!st) st = rlc_st_writer_add(w, "env.state", RLC_ST_U8, 2, shp, snap);
     if (!st) st = rlc_st_writer_add_copy(w, "env.obs", RLC_ST_U8, 1, &nob, v->obs);
     if (!st) st = rlc_st_writer_add_copy(w, "env.obs_f32", RLC_ST_F32, 1, &nof, v->obs_f32);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
-    snprintf(buf, sizeof buf, "%lld", (long long)total);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
-    snprintf(buf, sizeof buf, "%lld", (long long)ls->steps);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
-    if (!st)
-        st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
-                                    a->algo->write_train_state ? "1" : "0");
-    if (!st) st = rlc__dist_ckpt_meta(w);
+    if (!st) st = write_run_meta(a, w, seed, total, ls->steps);
     if (!st) st = rlc_st_writer_save(w, path);
     rlc_st_writer_destroy(w);
     return st;
@@ -275,18 +283,8 @@ rlc_status rlc__learner_checkpoint_write(rlc_agent *a, const char *path, uint64_
     int64_t nc = LS_N, nr = RECENT;
     if (!st) st = rlc_st_writer_add_copy(w, "trainer.counters", RLC_ST_I64, 1, &nc, c);
     if (!st) st = rlc_st_writer_add_copy(w, "trainer.recent", RLC_ST_F64, 1, &nr, lc->recent);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
-    snprintf(buf, sizeof buf, "%lld", (long long)total);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
-    snprintf(buf, sizeof buf, "%lld", (long long)lc->steps);
-    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
-    if (!st)
-        st = rlc_st_writer_set_meta(w, "rlc.ckpt.resumable",
-                                    a->algo->write_train_state ? "1" : "0");
+    if (!st) st = write_run_meta(a, w, seed, total, lc->steps);
     if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.mode", "actor-learner");
-    if (!st) st = rlc__dist_ckpt_meta(w);
     if (!st) st = rlc_st_writer_save(w, path);
     rlc_st_writer_destroy(w);
     return st;
