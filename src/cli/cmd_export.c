@@ -20,8 +20,11 @@ static void usage(FILE *f) {
                "computing the deterministic action (the same as rlc eval's). NAME defaults to\n"
                "'policy'. Supported actors: ppo (Box: Gaussian mean clipped to the bounds;\n"
                "Discrete: argmax + start written as a float), td3 (tanh output rescaled to the\n"
-               "bounds), sac (tanh of the mean half of the output, rescaled). Observation\n"
-               "normalisation stored in the checkpoint (norm_obs) is included.\n");
+               "bounds), sac (tanh of the mean half of the output, rescaled), and the offline\n"
+               "agents: td3bc, iql, awac, bc (tanh output, or argmax on Discrete), cql (tanh\n"
+               "of the mean half; Discrete: argmax of its Q-network). Observation\n"
+               "normalisation stored in the checkpoint (norm_obs) is included. The header is\n"
+               "written to a temporary file and renamed.\n");
 }
 
 /* writes `n` floats as C hex literals (exact), 4 per line */
@@ -78,24 +81,41 @@ int rlc_cli_export(int argc, char **argv) {
     const char *kw = rlc_st_meta(f, "rlc.env_kwargs"),
                *actname = rlc_st_meta(f, "config.activation");
     const rlc_st_tensor *W[EXP_MAX_LAYERS], *B[EXP_MAX_LAYERS];
-    int L = 0, kind = 0; /* 1 ppo, 2 td3, 3 sac */
+    int L = 0, kind = 0; /* 1 ppo, 2 tanh output (td3 ...), 3 tanh of the mean half (sac ...) */
+    int argmax_ok = 0;   /* Discrete envs: argmax of the outputs */
+    char tmp[1100] = "";
     if (!algo || !env_id) {
         fail("not an rlc agent checkpoint (no rlc.algo / rlc.env metadata): ", ckpt);
         goto done;
     }
-    kind = !strcmp(algo, "ppo") ? 1 : !strcmp(algo, "td3") ? 2 : !strcmp(algo, "sac") ? 3 : 0;
+    static const struct {
+        const char *algo;
+        int kind, argmax, offline;
+    } KINDS[] = {{"ppo", 1, 1, 0},  {"td3", 2, 0, 0}, {"sac", 3, 0, 0},  {"td3bc", 2, 0, 1},
+                 {"iql", 2, 0, 1},  {"awac", 2, 0, 1}, {"bc", 2, 1, 1},  {"cql", 3, 1, 1}};
+    int offline = 0;
+    for (size_t k = 0; k < sizeof KINDS / sizeof KINDS[0]; k++)
+        if (!strcmp(algo, KINDS[k].algo)) {
+            kind = KINDS[k].kind;
+            argmax_ok = KINDS[k].argmax;
+            offline = KINDS[k].offline;
+        }
     if (!kind) {
-        fail("unsupported algorithm (supported: ppo, td3, sac): ", algo);
+        fail("unsupported algorithm (supported: ppo, td3, sac, td3bc, iql, awac, bc, cql): ",
+             algo);
         goto done;
     }
+    if (!actname && offline) actname = "relu"; /* the offline agents' hidden layers */
     if (!actname || (strcmp(actname, "tanh") && strcmp(actname, "relu"))) {
         fail("missing or unsupported config.activation in ", ckpt);
         goto done;
     }
+    /* discrete CQL acts with its Q-network */
+    const char *prefix = !rlc_st_get(f, "actor.0.weight") && !strcmp(algo, "cql") ? "q" : "actor";
     for (L = 0; L < EXP_MAX_LAYERS; L++) {
         char wn[64], bn[64];
-        snprintf(wn, sizeof wn, "actor.%d.weight", L);
-        snprintf(bn, sizeof bn, "actor.%d.bias", L);
+        snprintf(wn, sizeof wn, "%s.%d.weight", prefix, L);
+        snprintf(bn, sizeof bn, "%s.%d.bias", prefix, L);
         W[L] = rlc_st_get(f, wn);
         B[L] = rlc_st_get(f, bn);
         if (!W[L]) break;
@@ -107,7 +127,7 @@ int rlc_cli_export(int argc, char **argv) {
         }
     }
     if (L == 0 || rlc_st_get(f, "actor.ln0.weight")) {
-        fail("no plain MLP actor (actor.0.weight ...) in ", ckpt);
+        fail("no plain MLP actor (actor.0.weight ..., or q.0.weight for discrete cql) in ", ckpt);
         goto done;
     }
     if (rlc_env_make(&env, env_id, kw)) {
@@ -118,7 +138,7 @@ int rlc_cli_export(int argc, char **argv) {
     int D = (int)W[0]->shape[1], OUT = (int)W[L - 1]->shape[0],
         discrete = as->kind == RLC_SPACE_DISCRETE;
     int A = discrete ? 1 : (int)as->size;
-    if (D != os->size || (discrete && kind != 1) || (!discrete && as->kind != RLC_SPACE_BOX) ||
+    if (D != os->size || (discrete && !argmax_ok) || (!discrete && as->kind != RLC_SPACE_BOX) ||
         OUT != (discrete    ? (int)as->n
                 : kind == 3 ? 2 * A
                             : A)) {
@@ -136,9 +156,19 @@ int rlc_cli_export(int argc, char **argv) {
         fail("bad obs_norm tensors in ", ckpt);
         goto done;
     }
-    o = fopen(out, "w");
+    /* the offline agents' dataset statistics: (obs - mean) / std in float, no clip */
+    const rlc_st_tensor *om = nm ? NULL : rlc_st_get(f, "offline.obs_mean"),
+                        *osd = nm ? NULL : rlc_st_get(f, "offline.obs_std");
+    if ((om || osd) && (!om || !osd || om->dtype != RLC_ST_F32 || osd->dtype != RLC_ST_F32 ||
+                        om->numel != D || osd->numel != D)) {
+        fail("bad offline.obs_mean / offline.obs_std tensors in ", ckpt);
+        goto done;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    o = fopen(tmp, "w");
     if (!o) {
-        fail("cannot write ", out);
+        fail("cannot write ", tmp);
+        tmp[0] = 0;
         goto done;
     }
     char up[80];
@@ -180,6 +210,13 @@ int rlc_cli_export(int argc, char **argv) {
         fprintf(o, "};\nstatic const float %s_obs_std[%d] = {\n", name, D);
         write_floats(o, sd, D);
         fprintf(o, "};\n");
+    } else if (om) {
+        fprintf(o, "/* observation normalisation by the dataset's statistics: (obs - mean) / std */\n");
+        fprintf(o, "static const float %s_obs_mean[%d] = {\n", name, D);
+        write_floats(o, om->data, D);
+        fprintf(o, "};\nstatic const float %s_obs_std[%d] = {\n", name, D);
+        write_floats(o, osd->data, D);
+        fprintf(o, "};\n");
     }
     if (!discrete) {
         float lo[1024], hi[1024];
@@ -207,6 +244,8 @@ int rlc_cli_export(int argc, char **argv) {
                 "        float v = (obs[i] - %s_obs_mean[i]) / %s_obs_std[i];\n"
                 "        x_[i] = v < %af ? %af : v > %af ? %af : v;\n",
                 name, name, -clip, -clip, clip, clip);
+    else if (om)
+        fprintf(o, "        x_[i] = (obs[i] - %s_obs_mean[i]) / %s_obs_std[i];\n", name, name);
     else
         fprintf(o, "        x_[i] = obs[i];\n");
     fprintf(o, "    }\n");
@@ -247,10 +286,15 @@ int rlc_cli_export(int argc, char **argv) {
     fprintf(o, "}\n\n#endif\n");
     if (fclose(o)) {
         o = NULL;
-        fail("write error on ", out);
+        fail("write error on ", tmp);
         goto done;
     }
     o = NULL;
+    if (rename(tmp, out)) {
+        fail("cannot rename the header to ", out);
+        goto done;
+    }
+    tmp[0] = 0;
     printf("wrote %s: %s actor %d", out, algo, D);
     for (int l = 0; l < L; l++)
         printf(" -> %lld", (long long)W[l]->shape[0]);
@@ -258,6 +302,7 @@ int rlc_cli_export(int argc, char **argv) {
     rc = 0;
 done:
     if (o) fclose(o);
+    if (tmp[0]) remove(tmp); /* a failed export leaves no partial file (and OUT as it was) */
     rlc_env_destroy(env);
     rlc_st_file_destroy(f);
     return rc;

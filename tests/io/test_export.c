@@ -1,17 +1,21 @@
 /* `rlc export`: export PPO (Box and Discrete, with and without observation normalisation),
- * TD3 and SAC actors as C headers, compile a program with them and compare its actions with
- * rlc_agent_act (deterministic). */
+ * TD3 and SAC actors and the offline agents' (TD3+BC, IQL, AWAC, BC, CQL; their dataset
+ * normalisation included) as C headers, compile a program with them and compare its actions
+ * with rlc_agent_act (deterministic). */
 #include "test.h"
 
 #include <math.h>
 
 #include "rlc/agent.h"
 #include "rlc/env.h"
+#include "rlc/dataset.h"
 #include "rlc/nn.h"
+#include "rlc/offline.h"
 
 /* saves an agent, exports it, builds a program that prints the header's actions for `nobs`
  * observations drawn from the env, and compares them with rlc_agent_act */
-static void check_export(const char *algo, const char *env_id, const char *set, int tag) {
+static void check_export_ds(const char *algo, const char *env_id, const char *set, int tag,
+                            const char *dataset) {
     const rlc_config_table *t = rlc_algo_config_table(algo);
     assert_non_null(t);
     char cfg[8192] __attribute__((aligned(16)));
@@ -23,6 +27,13 @@ static void check_export(const char *algo, const char *env_id, const char *set, 
         if (rlc_config_assign(t, cfg, tok)) fail_msg("%s", rlc_last_error());
     rlc_agent *a = NULL;
     if (rlc_agent_create(&a, algo, env_id, NULL, cfg, 7)) fail_msg("%s", rlc_last_error());
+    if (dataset) { /* a few offline updates: the dataset's observation statistics */
+        rlc_dataset *d = NULL;
+        if (rlc_dataset_load(&d, dataset)) fail_msg("%s", rlc_last_error());
+        rlc_offline_options o = {.updates = 2};
+        if (rlc_offline_train(a, d, &o, NULL)) fail_msg("%s", rlc_last_error());
+        rlc_dataset_destroy(d);
+    }
     /* perturb the (tiny-output) fresh weights so actions are far from 0 and some clip */
     rlc_params *ps = rlc_agent_params(a);
     float *pd = rlc_params_data(ps);
@@ -103,6 +114,10 @@ static void check_export(const char *algo, const char *env_id, const char *set, 
     rlc_agent_destroy(a);
 }
 
+static void check_export(const char *algo, const char *env_id, const char *set, int tag) {
+    check_export_ds(algo, env_id, set, tag, NULL);
+}
+
 static void test_export_ppo_box(void **st) {
     (void)st;
     check_export("ppo", "QuadHover-v0", NULL, 0);
@@ -121,6 +136,24 @@ static void test_export_td3_sac(void **st) {
     check_export("sac", "QuadHover-v0", NULL, 5);
 }
 
+static void test_export_offline(void **st) {
+    (void)st;
+    if (!rlc_dataset_have_hdf5()) skip();
+    const char *pend = RLC_TEST_DATA("offline/pendulum_expert"),
+               *cart = RLC_TEST_DATA("offline/cartpole_expert");
+    const char *common = "hidden=32,eval_every=0,norm_obs=1";
+    char set[128];
+    snprintf(set, sizeof set, "%s", common);
+    check_export_ds("td3bc", "Pendulum-v1", set, 10, pend);
+    check_export_ds("iql", "Pendulum-v1", set, 11, pend);
+    check_export_ds("awac", "Pendulum-v1", set, 12, pend);
+    check_export_ds("cql", "Pendulum-v1", set, 13, pend);
+    check_export_ds("bc", "Pendulum-v1", "hidden=32,eval_every=0,norm_obs=1,policy=gaussian", 14,
+                    pend);
+    check_export_ds("bc", "CartPole-v1", set, 15, cart);
+    check_export_ds("cql", "CartPole-v1", set, 16, cart);
+}
+
 static void test_export_errors(void **st) {
     (void)st;
     char cmd[1024];
@@ -137,4 +170,5 @@ static void test_export_errors(void **st) {
 
 RLC_TESTS(io_export, cmocka_unit_test(test_export_ppo_box),
           cmocka_unit_test(test_export_ppo_discrete), cmocka_unit_test(test_export_td3_sac),
+          cmocka_unit_test(test_export_offline),
           cmocka_unit_test(test_export_errors))
