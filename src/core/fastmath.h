@@ -51,6 +51,9 @@ static inline float rlc__tanhf(float xf) {
     return ax >= 0x1p-12 ? tf : xf; /* tiny and nan: x */
 }
 
+/* y[i] = rlc__tanhf(y[i]) for i < n, vectorised for the CPU at hand (fastmath.c). */
+void rlc__tanhf_inplace(float *y, int64_t n);
+
 /* tanh for a float or a double operand (the ops are written once for both). */
 #define RLC__TANH(x) _Generic((x), float: rlc__tanhf, default: tanh)(x)
 

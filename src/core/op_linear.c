@@ -29,6 +29,15 @@
         }                                                                                          \
     }
 
+/* tanh over the whole output: float through the vectorised rlc__tanhf (fastmath.c), double
+ * through libm */
+static void tanh_all_f32(float *y, int64_t n) {
+    rlc__tanhf_inplace(y, n);
+}
+static void tanh_all_f64(double *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = tanh(y[i]);
+}
+
 #define EPILOGUE(T, SFX)                                                                           \
     static void epilogue_##SFX(T *restrict y, const T *restrict b, int R, int nout, int act) {    \
         for (int r = 0; r < R; r++) {                                                              \
@@ -36,9 +45,8 @@
             if (b) FOR_J(nout, yr[j] = yr[j] + b[j];)                                              \
             if (act == RLC__LIN_RELU)                                                              \
                 FOR_J(nout, const T v = yr[j]; yr[j] = v < 0 ? 0 : v;)                             \
-            else if (act == RLC__LIN_TANH)                                                         \
-                FOR_J(nout, yr[j] = RLC__TANH(yr[j]);)                                                  \
         }                                                                                          \
+        if (act == RLC__LIN_TANH) tanh_all_##SFX(y, (int64_t)R * nout);                            \
     }                                                                                              \
     static void dz_##SFX(const T *restrict y, const T *restrict g, T *restrict dz, int64_t n,      \
                          int act) {                                                                \
