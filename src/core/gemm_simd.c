@@ -125,6 +125,26 @@ void rlc__sgemm_fma_ref(int ta, int tb, int M, int N, int K, float alpha, const 
                         d[j] = 0;                                                                  \
                 }                                                                                  \
             }                                                                                      \
+        } else if (nr == 2 * W) {                                                                  \
+            /* op(B) = B^T: 4 x 4 blocks transposed in SSE registers (a third of the scalar      \
+             * copy's instructions; it dominates small-batch products such as acting) */        \
+            const int k4 = kc & ~3;                                                                \
+            for (int j = 0; j < 2 * W; j += 4) {                                                   \
+                const float *b = B + (size_t)(j0 + j) * ldb + k0;                                  \
+                for (int k = 0; k < k4; k += 4) {                                                  \
+                    __m128 r0 = _mm_loadu_ps(b + k), r1 = _mm_loadu_ps(b + ldb + k);               \
+                    __m128 r2 = _mm_loadu_ps(b + 2 * (size_t)ldb + k);                             \
+                    __m128 r3 = _mm_loadu_ps(b + 3 * (size_t)ldb + k);                             \
+                    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);                                             \
+                    _mm_storeu_ps(bp + (size_t)k * 2 * W + j, r0);                                 \
+                    _mm_storeu_ps(bp + (size_t)(k + 1) * 2 * W + j, r1);                           \
+                    _mm_storeu_ps(bp + (size_t)(k + 2) * 2 * W + j, r2);                           \
+                    _mm_storeu_ps(bp + (size_t)(k + 3) * 2 * W + j, r3);                           \
+                }                                                                                  \
+                for (int k = k4; k < kc; k++)                                                      \
+                    for (int q = 0; q < 4; q++)                                                    \
+                        bp[(size_t)k * 2 * W + j + q] = b[(size_t)q * ldb + k];                    \
+            }                                                                                      \
         } else {                                                                                   \
             for (int j = 0; j < 2 * W; j++) {                                                      \
                 if (j < nr) {                                                                      \
