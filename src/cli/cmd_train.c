@@ -555,6 +555,13 @@ static int train_main(int argc, char **argv, int rank, int world) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = st == RLC_ERR_STATE ? 2 : 1;
         }
+        /* --force over an earlier run: its evaluations are not this run's */
+        snprintf(path, sizeof path, "%s/eval.csv", dir);
+        if (!rc && remove(path) && errno != ENOENT) {
+            fprintf(stderr, "rlc train: cannot remove the earlier run's %s: %s\n", path,
+                    strerror(errno));
+            rc = 1;
+        }
     }
     if (!rc && !resume && rank == 0) {
         train_config tc;

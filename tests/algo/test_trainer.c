@@ -288,6 +288,12 @@ static void test_cli_eval_every(void **st) {
     snprintf(want, sizeof want, "mean %.2f ", mean);
     if (!strstr(out, want)) fail_msg("rlc eval printed\n%s\nexpected '%s' (eval.csv)", out, want);
     free(out);
+    /* --force over the finished run starts eval.csv afresh */
+    snprintf(args, sizeof args, EVAL_ARGS " --force --out %s/ev_full", tmp);
+    free(expect(args, 0, NULL));
+    char *again = slurp(p1);
+    assert_string_equal(csv, again);
+    free(again);
     /* killed and resumed: the same rows */
     snprintf(args, sizeof args, EVAL_ARGS " --checkpoint-every 1024 --stop-at 2500 --out %s/ev_kill",
              tmp);
