@@ -19,6 +19,9 @@ int rlc_cli_train(int argc, char **argv); /* cmd_train.c */
 int rlc__cli_train_is_offline(int argc, char **argv);
 int rlc__cli_train_offline(int argc, char **argv);
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
+/* Mean, population std, min and max of n > 0 episode returns (rlc eval's line, eval.csv). */
+void rlc__cli_returns_summary(const double *r, long long n, double *mean, double *std,
+                              double *min, double *max);
 int rlc_cli_experiment(int argc, char **argv); /* cmd_experiment.c */
 int rlc_cli_export(int argc, char **argv);     /* cmd_export.c */
 int rlc_cli_plot(int argc, char **argv);       /* cmd_plot.c */

@@ -31,6 +31,22 @@ static int parse_ll(const char *s, long long lo, long long hi, long long *out) {
     return 0;
 }
 
+void rlc__cli_returns_summary(const double *r, long long n, double *mean, double *std,
+                              double *min, double *max) {
+    double m = 0, v = 0, mn = INFINITY, mx = -INFINITY;
+    for (long long i = 0; i < n; i++) {
+        m += r[i];
+        if (r[i] < mn) mn = r[i];
+        if (r[i] > mx) mx = r[i];
+    }
+    m /= (double)n;
+    for (long long i = 0; i < n; i++) v += (r[i] - m) * (r[i] - m);
+    *mean = m;
+    *std = sqrt(v / (double)n);
+    *min = mn;
+    *max = mx;
+}
+
 int rlc_cli_eval(int argc, char **argv) {
     const char *ckpt = NULL, *gif_path = NULL, *run = NULL;
     char run_ckpt[4096];
@@ -119,15 +135,8 @@ int rlc_cli_eval(int argc, char **argv) {
         rc = 1;
     }
     if (!rc) {
-        double m = 0, v = 0, mn = INFINITY, mx = -INFINITY;
-        for (long long i = 0; i < episodes; i++) {
-            m += ret[i];
-            if (ret[i] < mn) mn = ret[i];
-            if (ret[i] > mx) mx = ret[i];
-        }
-        m /= (double)episodes;
-        for (long long i = 0; i < episodes; i++) v += (ret[i] - m) * (ret[i] - m);
-        double sd = sqrt(v / (double)episodes);
+        double m, sd, mn, mx;
+        rlc__cli_returns_summary(ret, episodes, &m, &sd, &mn, &mx);
         printf("%s %s: %lld %s episodes  mean %.2f  std %.2f  min %.2f  max %.2f\n",
                rlc_agent_algo(agent), rlc_agent_env_id(agent), episodes,
                stochastic ? "stochastic" : "deterministic", m, sd, mn, mx);

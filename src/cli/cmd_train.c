@@ -216,15 +216,8 @@ static int eval_write(rlc_agent *a, train_eval *ev, long long step) {
         ev->st = st;
         return 1;
     }
-    double m = 0, v = 0, mn = INFINITY, mx = -INFINITY;
-    for (int i = 0; i < ev->episodes; i++) {
-        m += ev->ret[i];
-        mn = ev->ret[i] < mn ? ev->ret[i] : mn;
-        mx = ev->ret[i] > mx ? ev->ret[i] : mx;
-    }
-    m /= ev->episodes;
-    for (int i = 0; i < ev->episodes; i++) v += (ev->ret[i] - m) * (ev->ret[i] - m);
-    double sd = sqrt(v / ev->episodes);
+    double m, sd, mn, mx;
+    rlc__cli_returns_summary(ev->ret, ev->episodes, &m, &sd, &mn, &mx);
     FILE *f = fopen(ev->path, "ab");
     int bad = !f;
     if (f) {

@@ -183,6 +183,13 @@ rlc_status rlc__offline_online_update(rlc_agent *a, const rlc_vec_env *v,
     return rlc__offline_train_act(a, (rlc_vec_env *)v);
 }
 
+rlc_status rlc__offline_twin_q(rlc_params *p, int in, int hidden, int layers, rlc_rng *init_rng,
+                               rlc_mlp **q1, rlc_mlp **q2) {
+    *q1 = rlc__offline_mlp(p, "q1", in, hidden, layers, 1, RLC_ACT_RELU, RLC_ACT_NONE, init_rng);
+    *q2 = rlc__offline_mlp(p, "q2", in, hidden, layers, 1, RLC_ACT_RELU, RLC_ACT_NONE, init_rng);
+    return *q1 && *q2 ? RLC_OK : RLC_ERR_NOMEM;
+}
+
 /* ---- policies ---------------------------------------------------------------------------- */
 
 rlc_status rlc__offline_policy_init(rlc__offline_policy *pol, rlc_params *p, const char *name,

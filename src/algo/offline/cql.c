@@ -203,11 +203,7 @@ static rlc_status cql_init(rlc_agent *a) {
     if (!st)
         st = rlc__offline_policy_init(&s->pol, s->pa, "actor", RLC__POL_TANH_GAUSS, D, H, L, A, -5,
                                       2, &init_rng, a->seed);
-    if (!st) {
-        s->q1 = rlc__offline_mlp(s->pq, "q1", D + A, H, L, 1, RLC_ACT_RELU, RLC_ACT_NONE, &init_rng);
-        s->q2 = rlc__offline_mlp(s->pq, "q2", D + A, H, L, 1, RLC_ACT_RELU, RLC_ACT_NONE, &init_rng);
-        if (!s->q1 || !s->q2) st = RLC_ERR_NOMEM;
-    }
+    if (!st) st = rlc__offline_twin_q(s->pq, D + A, H, L, &init_rng, &s->q1, &s->q2);
     if (!st) st = rlc_params_add(s->pal, "log_alpha", 1, (int[]){1}, NULL);
     if (!st) st = rlc_params_add(s->pap, "log_alpha_prime", 1, (int[]){1}, NULL);
     if (!st) {

@@ -126,11 +126,10 @@ static rlc_status iql_init(rlc_agent *a) {
     if (!st)
         st = rlc__offline_policy_init(&s->pol, s->pa, "actor", RLC__POL_GAUSS, D, H, L, A, -5, 2,
                                       &init_rng, a->seed);
+    if (!st) st = rlc__offline_twin_q(s->pq, D + A, H, L, &init_rng, &s->q1, &s->q2);
     if (!st) {
-        s->q1 = rlc__offline_mlp(s->pq, "q1", D + A, H, L, 1, RLC_ACT_RELU, RLC_ACT_NONE, &init_rng);
-        s->q2 = rlc__offline_mlp(s->pq, "q2", D + A, H, L, 1, RLC_ACT_RELU, RLC_ACT_NONE, &init_rng);
         s->v = rlc__offline_mlp(s->pv, "v", D, H, L, 1, RLC_ACT_RELU, RLC_ACT_NONE, &init_rng);
-        if (!s->q1 || !s->q2 || !s->v) st = RLC_ERR_NOMEM;
+        if (!s->v) st = RLC_ERR_NOMEM;
     }
     if (!st) {
         s->pq_t = rlc_params_clone(s->pq);

@@ -61,6 +61,10 @@ rlc_status rlc__offline_core_write(const rlc__offline_core *c, rlc_st_writer *w)
 rlc_status rlc__offline_core_read(rlc__offline_core *c, const rlc_st_file *f);
 
 /* An MLP in p named `name`: in -> layers x hidden (act) -> out (out_act), PyTorch init. */
+/* The twin critics q1, q2 (in = D + A inputs, ReLU, one output) in p, created in that order
+ * from init_rng. RLC_ERR_NOMEM if either fails. */
+rlc_status rlc__offline_twin_q(rlc_params *p, int in, int hidden, int layers, rlc_rng *init_rng,
+                               rlc_mlp **q1, rlc_mlp **q2);
 rlc_mlp *rlc__offline_mlp(rlc_params *p, const char *name, int in, int hidden, int layers,
                           int out, rlc_act act, rlc_act out_act, rlc_rng *rng);
 /* Min of the twin critics q1, q2 (params p) on concat(obs, act); q1_out/q2_out may be NULL. */
