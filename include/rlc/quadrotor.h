@@ -85,6 +85,28 @@ RLC_API void rlc_quad_downwash(const rlc_quad_params *p, const double above[3],
 RLC_API void rlc_quad_deriv(const rlc_quad_params *p, const double *x, const double rpm_cmd[4],
                             const double ext_force[3], double *dx);
 
+/* ---- batched stepping across threads ------------------------------------------------------ */
+
+/* A pool of persistent worker threads stepping many independent vehicles (no downwash between
+ * them): vehicle i gets rlc_quad_step(p or p + i, s + i, rpm_cmd + 4 i, ext_force + 3 i), the
+ * vehicles split into contiguous slices, one per thread (the caller's thread takes the first).
+ * Same bits as that sequential loop for any thread count. */
+typedef struct rlc_quad_batch rlc_quad_batch;
+
+/* num_threads in [1, 256], the caller's thread included (1: no workers). Errors:
+ * RLC_ERR_INVALID (out NULL, num_threads out of range), RLC_ERR_NOMEM, RLC_ERR_UNSUPPORTED when
+ * a thread cannot be started. */
+RLC_API rlc_status rlc_quad_batch_create(rlc_quad_batch **out, int num_threads);
+RLC_API void rlc_quad_batch_destroy(rlc_quad_batch *b); /* accepts NULL */
+RLC_API int rlc_quad_batch_threads(const rlc_quad_batch *b);
+/* Steps s[n] with params p[n] (or one shared params if shared != 0), RPM commands
+ * rpm_cmd[4 n] and external forces ext_force[3 n] (may be NULL). Returns when all are done;
+ * not reentrant on one batch object. Batches smaller than 2 x threads run on the caller's
+ * thread alone. Errors: RLC_ERR_INVALID for NULL pointers or n < 0. */
+RLC_API rlc_status rlc_quad_batch_step(rlc_quad_batch *b, const rlc_quad_params *p, int shared,
+                                       rlc_quad_state *s, int n, const double *rpm_cmd,
+                                       const double *ext_force);
+
 /* ---- planar variant (y, z, roll): two rotor pairs at +-arm/sqrt(2) along body y ---------- */
 
 /* state: y, z, phi, vy, vz, phidot, rpm_right, rpm_left. Each side stands for two motors

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "rlc/env.h"
 #include "rlc/quadrotor.h"
@@ -489,6 +490,67 @@ static void test_env_noise_leader(void **st) {
     rlc_env_destroy(e);
 }
 
+/* rlc_quad_batch_step equals the sequential loop bit for bit, for 1..4 threads, shared and
+ * per-vehicle params, with and without external forces; bad arguments are refused by message */
+static void test_batch_step_bits(void **st) {
+    (void)st;
+    enum { N = 37, STEPS = 50 };
+    rlc_quad_params base, p[N];
+    rlc_quad_params_crazyflie(&base);
+    rlc_rng rng;
+    rlc_rng_seed(&rng, 7);
+    static rlc_quad_state s0[N], ref[N], got[N];
+    static double cmd[4 * N], ext[3 * N];
+    double h = rlc_quad_hover_rpm(&base);
+    for (int i = 0; i < N; i++) {
+        rlc_quad_params_randomize(&base, 0.2, &rng, &p[i]);
+        double pos[3] = {rlc_rng_uniform(&rng, -1, 1), rlc_rng_uniform(&rng, -1, 1), 1};
+        rlc_quad_state_hover(&p[i], pos, &s0[i]);
+        double qn = 0;
+        for (int k = 0; k < 4; k++) {
+            s0[i].quat[k] = (k == 0 ? 2 : 0) + rlc_rng_normal(&rng);
+            qn += s0[i].quat[k] * s0[i].quat[k];
+        }
+        for (int k = 0; k < 4; k++)
+            s0[i].quat[k] /= sqrt(qn);
+        for (int k = 0; k < 4; k++)
+            cmd[4 * i + k] = h * rlc_rng_uniform(&rng, 0.8, 1.2);
+        for (int k = 0; k < 3; k++)
+            ext[3 * i + k] = rlc_rng_uniform(&rng, -0.01, 0.01);
+    }
+    for (int shared = 0; shared < 2; shared++)
+        for (int use_ext = 0; use_ext < 2; use_ext++) {
+            memcpy(ref, s0, sizeof ref);
+            for (int t = 0; t < STEPS; t++)
+                for (int i = 0; i < N; i++)
+                    rlc_quad_step(shared ? &base : &p[i], &ref[i], cmd + 4 * i,
+                                  use_ext ? ext + 3 * i : NULL);
+            for (int T = 1; T <= 4; T++) {
+                rlc_quad_batch *b = NULL;
+                assert_int_equal(rlc_quad_batch_create(&b, T), RLC_OK);
+                assert_int_equal(rlc_quad_batch_threads(b), T);
+                memcpy(got, s0, sizeof got);
+                for (int t = 0; t < STEPS; t++)
+                    assert_int_equal(rlc_quad_batch_step(b, shared ? &base : p, shared, got, N,
+                                                         cmd, use_ext ? ext : NULL),
+                                     RLC_OK);
+                assert_memory_equal(got, ref, sizeof ref);
+                rlc_quad_batch_destroy(b);
+            }
+        }
+    rlc_quad_batch *b = NULL;
+    assert_int_equal(rlc_quad_batch_create(&b, 0), RLC_ERR_INVALID);
+    assert_non_null(strstr(rlc_last_error(), "num_threads 0 not in [1, 256]"));
+    assert_null(b);
+    assert_int_equal(rlc_quad_batch_create(&b, 2), RLC_OK);
+    assert_int_equal(rlc_quad_batch_step(b, &base, 1, got, -1, cmd, NULL), RLC_ERR_INVALID);
+    assert_non_null(strstr(rlc_last_error(), "negative vehicle count"));
+    assert_int_equal(rlc_quad_batch_step(b, &base, 1, NULL, 3, cmd, NULL), RLC_ERR_INVALID);
+    assert_non_null(strstr(rlc_last_error(), "NULL argument"));
+    rlc_quad_batch_destroy(b);
+    rlc_quad_batch_destroy(NULL);
+}
+
 RLC_TESTS(env_quadrotor, cmocka_unit_test(test_hover_equilibrium), cmocka_unit_test(test_free_fall),
           cmocka_unit_test(test_quaternion_norm), cmocka_unit_test(test_rk4_order),
           cmocka_unit_test(test_ground_effect_downwash), cmocka_unit_test(test_randomize),
@@ -496,4 +558,5 @@ RLC_TESTS(env_quadrotor, cmocka_unit_test(test_hover_equilibrium), cmocka_unit_t
           cmocka_unit_test(test_pid_tracks_minsnap), cmocka_unit_test(test_env_spaces),
           cmocka_unit_test(test_env_determinism_state), cmocka_unit_test(test_env_render),
           cmocka_unit_test(test_env_dr), cmocka_unit_test(test_env_pid_episode),
-          cmocka_unit_test(test_env_noise_leader))
+          cmocka_unit_test(test_env_noise_leader),
+          cmocka_unit_test(test_batch_step_bits))
