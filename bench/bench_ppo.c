@@ -2,7 +2,8 @@
  * 0.58 s) and CartPole-v1 until the mean of the last 20 training returns reaches 475 (target:
  * under 3 s wall), both with the tuned defaults of data/defaults/ppo.json, one thread: wall and
  * CPU time of the training loop and the deterministic evaluation return per seed, with medians.
- * Usage: bench_ppo [pendulum|cartpole] [seeds] [pendulum steps] */
+ * Usage: bench_ppo [pendulum|cartpole] [seeds] [pendulum steps] [key=value ...]
+ * (key=value: config overrides applied after the tuned defaults, as `rlc train --set`). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static double median(const double *v, int n) {
 /* Trains `env` for `steps` (stopping early once the recent training return reaches
  * stop_return when it is > 0) per seed; solved means an evaluation return >= goal. */
 static int bench(const char *env, int64_t steps, double stop_return, double goal, int seeds,
-                 const char *reference) {
+                 const char *reference, char **sets, int nsets) {
     const rlc_config_table *t = rlc_ppo_config_table();
     rlc_ppo_config cfg;
     rlc_config_defaults(t, &cfg);
@@ -43,6 +44,11 @@ static int bench(const char *env, int64_t steps, double stop_return, double goal
         fprintf(stderr, "bench_ppo: %s\n", rlc_last_error());
         return 1;
     }
+    for (int i = 0; i < nsets; i++)
+        if (rlc_config_assign(t, &cfg, sets[i])) {
+            fprintf(stderr, "bench_ppo: %s\n", rlc_last_error());
+            return 1;
+        }
     double secs[64], cpus[64], rets[64], nsteps[64];
     printf("ppo %s, %s %lld steps (tuned defaults of %s):\n", env,
            stop_return > 0 ? "until a training return of 475, at most" : "", (long long)steps,
@@ -93,8 +99,10 @@ int main(int argc, char **argv) {
     rlc_set_blas_threads(1);
     int rc = 0;
     if (!only || !strcmp(only, "pendulum"))
-        rc |= bench("Pendulum-v1", psteps, 0, -200, seeds, "RLtools: 0.58 s for ~300k steps");
+        rc |= bench("Pendulum-v1", psteps, 0, -200, seeds, "RLtools: 0.58 s for ~300k steps", argv + 4,
+                    argc > 4 ? argc - 4 : 0);
     if (!only || !strcmp(only, "cartpole"))
-        rc |= bench("CartPole-v1", 200000, 475, 475, seeds, "target: under 3 s wall");
+        rc |= bench("CartPole-v1", 200000, 475, 475, seeds, "target: under 3 s wall", argv + 4,
+                    argc > 4 ? argc - 4 : 0);
     return rc;
 }

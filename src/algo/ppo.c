@@ -9,10 +9,11 @@
 
 RLC_CONFIG_TABLE(rlc_ppo_config_table, rlc_ppo_config, RLC_PPO_FIELDS)
 
-/* A forward-only acting graph for one batch size. */
+/* A forward-only graph for one batch size: the actor's output (acting graphs) or the critic's
+ * value (value graphs). */
 typedef struct act_graph {
     rlc_graph *g;
-    rlc_tensor *obs, *out, *value; /* out: logits [n, C] or mean [n, A]; value [n, 1] */
+    rlc_tensor *obs, *out; /* out: logits [n, C] or mean [n, A]; or the value [n, 1] */
     int n;
 } act_graph;
 
@@ -27,7 +28,12 @@ typedef struct ppo {
     int logstd; /* entry index (Box), -1 otherwise */
     rlc_optim *opt;
     rlc_rng rng_act, rng_perm;
-    act_graph ag[2]; /* [0]: batch N, [1]: batch 1 */
+    act_graph ag[2]; /* actor: [0] batch N, [1] batch 1 */
+    /* critic: [0] batch N (bootstrap values), [1] a multiple of N dividing the rollout: the
+     * values of the rollout's observations are computed at the update in large batches (the
+     * parameters do not change during a rollout; each row's result does not depend on the
+     * batch size, so the bits are those of acting-time values) */
+    act_graph vg[2];
 
     /* training graph at minibatch size */
     rlc_graph *gt;
@@ -56,7 +62,10 @@ static ppo *P(rlc_agent *a) { return (ppo *)a->impl; }
 static void ppo_destroy(rlc_agent *a) {
     ppo *s = P(a);
     if (!s) return;
-    for (int k = 0; k < 2; k++) rlc_graph_destroy(s->ag[k].g);
+    for (int k = 0; k < 2; k++) {
+        rlc_graph_destroy(s->ag[k].g);
+        rlc_graph_destroy(s->vg[k].g);
+    }
     rlc_graph_destroy(s->gt);
     rlc_optim_destroy(s->opt);
     rlc_mlp_destroy(s->actor);
@@ -74,14 +83,12 @@ static void ppo_destroy(rlc_agent *a) {
 
 static rlc_params *ppo_params(rlc_agent *a) { return P(a)->p; }
 
-static rlc_status build_act_graph(rlc_agent *a, act_graph *ag, int n) {
-    ppo *s = P(a);
+static rlc_status build_fwd_graph(rlc_agent *a, rlc_mlp *net, act_graph *ag, int n) {
     ag->n = n;
     ag->g = rlc_graph_create(RLC_F32, RLC_GRAPH_NO_GRAD);
     if (!ag->g) return RLC_ERR_NOMEM;
     ag->obs = rlc_input(ag->g, 2, (int[]){n, a->obs_size});
-    ag->out = rlc_mlp_forward(ag->g, s->actor, ag->obs);
-    ag->value = rlc_mlp_forward(ag->g, s->critic, ag->obs);
+    ag->out = rlc_mlp_forward(ag->g, net, ag->obs);
     return rlc_graph_status(ag->g);
 }
 
@@ -212,8 +219,15 @@ static rlc_status ppo_init(rlc_agent *a) {
         s->opt = rlc_optim_create(s->p, &oc);
         if (!s->opt) st = RLC_ERR_NOMEM;
     }
-    if (!st) st = build_act_graph(a, &s->ag[0], s->N);
-    if (!st) st = build_act_graph(a, &s->ag[1], 1);
+    if (!st) st = build_fwd_graph(a, s->actor, &s->ag[0], s->N);
+    if (!st) st = build_fwd_graph(a, s->actor, &s->ag[1], 1);
+    if (!st) st = build_fwd_graph(a, s->critic, &s->vg[0], s->N);
+    if (!st) {
+        int d = 1; /* rows of the value chunks: N * d, d the largest divisor of T with N d <= 4096 */
+        for (int k = 1; k <= s->T; k++)
+            if (s->T % k == 0 && (int64_t)s->N * k <= 4096) d = k;
+        st = build_fwd_graph(a, s->critic, &s->vg[1], s->N * d);
+    }
     if (!st) st = build_train_graph(a);
     if (!st) {
         size_t B_ = (size_t)s->B;
@@ -353,8 +367,6 @@ static rlc_status ppo_train_act(rlc_agent *a, rlc_vec_env *v) {
     memcpy(s->obs + k0 * (size_t)a->obs_size, obs,
            sizeof(float) * (size_t)s->N * (size_t)a->obs_size);
     choose(a, &s->ag[0], 0, s->act + k0 * (size_t)s->act_size, s->logp + k0, v->actions);
-    const float *vv = s->ag[0].value->data;
-    memcpy(s->val + k0, vv, sizeof(float) * (size_t)s->N);
     return RLC_OK;
 }
 
@@ -423,8 +435,13 @@ static rlc_status ppo_update(rlc_agent *a, const rlc_vec_env *v, rlc__update_inf
         rlc_normalizer_normalize(s->obs_norm, obs, s->nobs, s->N);
         obs = s->nobs;
     }
-    act_forward(a, &s->ag[0], obs);
-    memcpy(s->last_val, s->ag[0].value->data, sizeof(float) * (size_t)s->N);
+    act_forward(a, &s->vg[0], obs);
+    memcpy(s->last_val, s->vg[0].out->data, sizeof(float) * (size_t)s->N);
+    const int vn = s->vg[1].n;
+    for (int r = 0; r < s->B; r += vn) {
+        act_forward(a, &s->vg[1], s->obs + (size_t)r * (size_t)a->obs_size);
+        memcpy(s->val + r, s->vg[1].out->data, sizeof(float) * (size_t)vn);
+    }
     rlc__gae(s->T, s->N, c->gamma, c->gae_lambda, s->rew, s->val, s->last_val, s->term,
              s->trunc, s->valid, s->adv, s->ret);
 
@@ -568,7 +585,8 @@ static rlc_status ppo_read_state(rlc_agent *a, const rlc_st_file *f) {
 
 /* Resumable checkpoints (any step where no sub-env waits for its autoreset): the two RNG
  * streams as raw bytes (plain structs), the update counter, the running discounted returns of
- * the reward normaliser and the part of the rollout collected so far (t steps of N envs). */
+ * the reward normaliser and the part of the rollout collected so far (t steps of N envs; its
+ * values are computed at the update from the stored observations). */
 static rlc_status ppo_write_train_state(rlc_agent *a, rlc_st_writer *w) {
     ppo *s = P(a);
     int64_t nr = (int64_t)sizeof(rlc_rng), n = s->N, t = s->t, rows = (int64_t)s->t * s->N;
@@ -582,7 +600,6 @@ static rlc_status ppo_write_train_state(rlc_agent *a, rlc_st_writer *w) {
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.obs", RLC_ST_F32, 2, so, s->obs);
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.action", RLC_ST_F32, 2, sa, s->act);
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.logp", RLC_ST_F32, 1, &rows, s->logp);
-    if (!st) st = rlc_st_writer_add(w, "ppo.rollout.value", RLC_ST_F32, 1, &rows, s->val);
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.reward", RLC_ST_F32, 1, &rows, s->rew);
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.terminated", RLC_ST_U8, 1, &rows, s->term);
     if (!st) st = rlc_st_writer_add(w, "ppo.rollout.truncated", RLC_ST_U8, 1, &rows, s->trunc);
@@ -614,7 +631,6 @@ static rlc_status ppo_read_train_state(rlc_agent *a, const rlc_st_file *f) {
                {"ppo.rollout.obs", RLC_ST_F32, 2, so, s->obs},
                {"ppo.rollout.action", RLC_ST_F32, 2, sa, s->act},
                {"ppo.rollout.logp", RLC_ST_F32, 1, &rows, s->logp},
-               {"ppo.rollout.value", RLC_ST_F32, 1, &rows, s->val},
                {"ppo.rollout.reward", RLC_ST_F32, 1, &rows, s->rew},
                {"ppo.rollout.terminated", RLC_ST_U8, 1, &rows, s->term},
                {"ppo.rollout.truncated", RLC_ST_U8, 1, &rows, s->trunc},
