@@ -33,7 +33,10 @@ extern "C" {
     X(INT, hidden, 256, 1, 4096, "hidden units per layer (actor and critics)")                 \
     X(INT, layers, 2, 1, 8, "hidden layers (actor and critics)")                               \
     X(ENUM, activation, "relu", "relu|tanh", "hidden activation")                              \
-    X(BOOL, critic_layer_norm, 0, "LayerNorm after each hidden linear of the critics")
+    X(BOOL, critic_layer_norm, 0, "LayerNorm after each hidden linear of the critics")         \
+    X(BOOL, critic_state, 0,                                                                   \
+      "asymmetric actor-critic: the critics also see the env's privileged state vector "       \
+      "(rlc_env_get_state_vector), standardised by statistics of the random-action steps")
 
 RLC_CONFIG_STRUCT(rlc_td3_config, RLC_TD3_FIELDS);
 /* The TD3 config table (rlc/config.h): defaults, --set parsing, JSON. */

@@ -1,5 +1,7 @@
 /* TD3 (Fujimoto et al. 2018) for Box actions: deterministic tanh actor, twin critics (or one:
- * DDPG), target policy smoothing, delayed actor and target updates, Gaussian exploration. */
+ * DDPG), target policy smoothing, delayed actor and target updates, Gaussian exploration;
+ * optionally an asymmetric critic on the env's privileged state (Learning to Fly). */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,6 +22,7 @@ typedef struct act_graph {
 typedef struct td3 {
     rlc_td3_config c;
     int A, D, N, B;
+    int S; /* critic_state: privileged state dims (0: off); the replay stores obs ++ state */
     float *scale, *bias;               /* [A]: env action = scale * a + bias, a in [-1, 1] */
     rlc_params *pa, *pa_t, *pq, *pq_t; /* actor, target actor, critics, target critics */
     rlc_mlp *actor, *q1, *q2;          /* q2 NULL with one critic */
@@ -32,7 +35,13 @@ typedef struct td3 {
     rlc_tensor *q_obs, *q_act, *q_rew, *q_next, *q_disc, *q_noise, *q_loss, *q_q1;
     rlc_graph *gp; /* actor graph (batch B) */
     rlc_tensor *p_obs, *p_loss;
+    rlc_tensor *q_st, *q_next_st, *p_st; /* critic_state: standardised states [B, S] */
 
+    /* critic_state: per-env states, replay rows [obs, state] and the standardisation
+     * cs = {count, frozen, sum[S], sumsq[S], mean[S], std[S]} (accumulated over the random-action
+     * steps, frozen at the first update) */
+    double *sbuf, *cs;
+    float *st_prev, *st_next, *ext_prev, *ext_next, *ext_b_obs, *ext_b_next;
     rlc_replay_batch batch;
     float *w;
     int64_t *idx;
@@ -73,8 +82,10 @@ static void td3_destroy(rlc_agent *a) {
     rlc_params_destroy(s->pq);
     rlc_params_destroy(s->pq_t);
     rlc_replay_destroy(s->rb);
-    void *bufs[] = {s->scale,    s->bias,     s->w,   s->idx,  s->obs_prev,
-                    s->act_prev, s->next_obs, s->rew, s->valid};
+    void *bufs[] = {s->scale,   s->bias,     s->w,        s->idx,       s->obs_prev,
+                    s->act_prev, s->next_obs, s->rew,      s->valid,     s->sbuf,
+                    s->cs,       s->st_prev,  s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs,
+                    s->ext_b_next};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -85,10 +96,12 @@ static rlc_params *td3_params(rlc_agent *a) {
     return T(a)->pa;
 }
 
-/* The critics on concat(obs, act) with params p; min over both (or Q1 alone). */
-static rlc_tensor *min_q(rlc_graph *g, td3 *s, rlc_params *p, rlc_tensor *obs, rlc_tensor *act,
-                         rlc_tensor **q1, rlc_tensor **q2) {
-    rlc_tensor *x = rlc_concat(g, (rlc_tensor *[]){obs, act}, 2, 1);
+/* The critics on concat(obs, act) (or concat(obs, state, act) with critic_state) with params
+ * p; min over both (or Q1 alone). */
+static rlc_tensor *min_q(rlc_graph *g, td3 *s, rlc_params *p, rlc_tensor *obs, rlc_tensor *st,
+                         rlc_tensor *act, rlc_tensor **q1, rlc_tensor **q2) {
+    rlc_tensor *x = st ? rlc_concat(g, (rlc_tensor *[]){obs, st, act}, 3, 1)
+                       : rlc_concat(g, (rlc_tensor *[]){obs, act}, 2, 1);
     rlc_tensor *a1 = rlc_mlp_forward_params(g, s->q1, p, x);
     if (q1) *q1 = a1;
     if (!s->q2) return a1;
@@ -120,13 +133,17 @@ static rlc_status build_graphs(rlc_agent *a) {
     s->q_next = rlc_input(g, 2, (int[]){B, D});
     s->q_disc = rlc_input(g, 2, (int[]){B, 1});
     s->q_noise = rlc_input(g, 2, (int[]){B, A});
+    if (s->S) {
+        s->q_st = rlc_input(g, 2, (int[]){B, s->S});
+        s->q_next_st = rlc_input(g, 2, (int[]){B, s->S});
+    }
     rlc_tensor *mu_n = rlc_mlp_forward_params(g, s->actor, s->pa_t, s->q_next);
     rlc_tensor *an =
         rlc__td3_smoothed_action(g, mu_n, s->q_noise, s->c.policy_noise, s->c.noise_clip);
-    rlc_tensor *qn = min_q(g, s, s->pq_t, s->q_next, an, NULL, NULL);
+    rlc_tensor *qn = min_q(g, s, s->pq_t, s->q_next, s->q_next_st, an, NULL, NULL);
     rlc_tensor *y = rlc_stop_gradient(g, rlc_add(g, s->q_rew, rlc_mul(g, s->q_disc, qn)));
     rlc_tensor *q2 = NULL;
-    min_q(g, s, s->pq, s->q_obs, s->q_act, &s->q_q1, &q2);
+    min_q(g, s, s->pq, s->q_obs, s->q_st, s->q_act, &s->q_q1, &q2);
     s->q_loss = rlc_mse(g, s->q_q1, y);
     if (q2) s->q_loss = rlc_add(g, s->q_loss, rlc_mse(g, q2, y));
     if ((st = rlc_graph_status(g))) return st;
@@ -136,7 +153,13 @@ static rlc_status build_graphs(rlc_agent *a) {
     if (!g) return RLC_ERR_NOMEM;
     s->p_obs = rlc_input(g, 2, (int[]){B, D});
     rlc_tensor *mu = rlc_mlp_forward(g, s->actor, s->p_obs);
-    rlc_tensor *x = rlc_concat(g, (rlc_tensor *[]){s->p_obs, mu}, 2, 1);
+    rlc_tensor *x;
+    if (s->S) {
+        s->p_st = rlc_input(g, 2, (int[]){B, s->S});
+        x = rlc_concat(g, (rlc_tensor *[]){s->p_obs, s->p_st, mu}, 3, 1);
+    } else {
+        x = rlc_concat(g, (rlc_tensor *[]){s->p_obs, mu}, 2, 1);
+    }
     rlc_tensor *q = rlc_mlp_forward_frozen(g, s->q1, s->pq, x);
     s->p_loss = rlc_neg(g, rlc_mean_all(g, q));
     return rlc_graph_status(g);
@@ -176,6 +199,16 @@ static rlc_status td3_init(rlc_agent *a) {
     s->D = a->obs_size;
     s->N = (int)c->num_envs;
     s->B = (int)c->batch_size;
+    if (c->critic_state) {
+        s->S = rlc_env_state_dim(a->env);
+        if (s->S <= 0) {
+            rlc_free(s);
+            a->impl = NULL;
+            return rlc_error(RLC_ERR_UNSUPPORTED,
+                             "td3: critic_state needs an env with a state vector (%s has none)",
+                             a->env_id);
+        }
+    }
     a->num_envs = s->N;
     a->num_threads = (int)c->num_threads;
 
@@ -186,14 +219,14 @@ static rlc_status td3_init(rlc_agent *a) {
     rlc_rng_seed_stream(&s->rng_noise, a->seed, 3);
 
     rlc_status st = RLC_OK;
-    const int A = s->A, D = s->D, N = s->N, B = s->B, ln = (int)c->critic_layer_norm;
+    const int A = s->A, D = s->D, N = s->N, B = s->B, ln = (int)c->critic_layer_norm, S = s->S;
     s->pa = rlc_params_create(RLC_F32);
     s->pq = rlc_params_create(RLC_F32);
     if (!s->pa || !s->pq) st = RLC_ERR_NOMEM;
     if (!st) st = make_mlp(a, s->pa, "actor", D, A, 0, RLC_ACT_TANH, &init_rng, &s->actor);
-    if (!st) st = make_mlp(a, s->pq, "q1", D + A, 1, ln, RLC_ACT_NONE, &init_rng, &s->q1);
+    if (!st) st = make_mlp(a, s->pq, "q1", D + S + A, 1, ln, RLC_ACT_NONE, &init_rng, &s->q1);
     if (!st && c->n_critics == 2)
-        st = make_mlp(a, s->pq, "q2", D + A, 1, ln, RLC_ACT_NONE, &init_rng, &s->q2);
+        st = make_mlp(a, s->pq, "q2", D + S + A, 1, ln, RLC_ACT_NONE, &init_rng, &s->q2);
     if (!st) {
         s->pa_t = rlc_params_clone(s->pa);
         s->pq_t = rlc_params_clone(s->pq);
@@ -210,7 +243,7 @@ static rlc_status td3_init(rlc_agent *a) {
     if (!st) st = build_graphs(a);
     if (!st) {
         rlc_replay_config rc = {.capacity = c->buffer_size,
-                                .obs_dim = D,
+                                .obs_dim = D + S,
                                 .act_dim = A,
                                 .num_envs = N,
                                 .n_step = 1,
@@ -231,6 +264,20 @@ static rlc_status td3_init(rlc_agent *a) {
             !s->act_prev || !s->rew || !s->valid)
             st = RLC_ERR_NOMEM;
     }
+    if (!st && S) {
+        const size_t R = (size_t)(D + S);
+        s->sbuf = rlc_malloc(sizeof(double) * (size_t)S);
+        s->cs = rlc_calloc(2 + 4 * (size_t)S, sizeof(double));
+        s->st_prev = rlc_malloc(sizeof(float) * (size_t)N * (size_t)S);
+        s->st_next = rlc_malloc(sizeof(float) * (size_t)N * (size_t)S);
+        s->ext_prev = rlc_malloc(sizeof(float) * (size_t)N * R);
+        s->ext_next = rlc_malloc(sizeof(float) * (size_t)N * R);
+        s->ext_b_obs = rlc_malloc(sizeof(float) * (size_t)B * R);
+        s->ext_b_next = rlc_malloc(sizeof(float) * (size_t)B * R);
+        if (!s->sbuf || !s->cs || !s->st_prev || !s->st_next || !s->ext_prev || !s->ext_next || !s->ext_b_obs ||
+            !s->ext_b_next)
+            st = RLC_ERR_NOMEM;
+    }
     if (!st) {
         for (int j = 0; j < A; j++) {
             s->scale[j] = (float)((as->high[j] - as->low[j]) / 2);
@@ -243,6 +290,10 @@ static rlc_status td3_init(rlc_agent *a) {
                                       .discount = s->q_disc->data,
                                       .weight = s->w,
                                       .index = s->idx};
+        if (S) { /* rows [obs, state] sampled here, then split (grad_step) */
+            s->batch.obs = s->ext_b_obs;
+            s->batch.next_obs = s->ext_b_next;
+        }
     }
     if (st) td3_destroy(a);
     return st;
@@ -298,10 +349,60 @@ static void td3_begin(rlc_agent *a, int64_t total_steps) {
     s->credit = 0;
 }
 
+/* critic_state: each sub-env's state vector as floats into out[N * S]; with `accumulate`, adds
+ * it to the standardisation sums while they are not frozen (valid[i] rows only). */
+static void read_states(td3 *s, const rlc_vec_env *v, float *out, int accumulate) {
+    const int S = s->S;
+    double *cs = s->cs, *sum = cs + 2, *sq = sum + S;
+    for (int i = 0; i < s->N; i++) {
+        /* cannot fail: the sub-envs are the agent's env id, whose state dim is S */
+        rlc_status st = rlc_env_get_state_vector(rlc_vec_env_get(v, i), s->sbuf);
+        assert(st == RLC_OK);
+        (void)st;
+        for (int j = 0; j < S; j++)
+            out[(size_t)i * S + j] = (float)s->sbuf[j];
+        if (accumulate && !cs[1] && s->valid[i]) {
+            cs[0] += 1;
+            for (int j = 0; j < S; j++) {
+                sum[j] += s->sbuf[j];
+                sq[j] += s->sbuf[j] * s->sbuf[j];
+            }
+        }
+    }
+}
+
+/* Freezes the standardisation at the first update: mean and std per state dim; dims that did
+ * not vary (std below 1e-6 of their scale) are centred only. */
+static void freeze_state_stats(td3 *s) {
+    const int S = s->S;
+    double *cs = s->cs, *sum = cs + 2, *sq = sum + S, *mean = sq + S, *sd = mean + S;
+    if (cs[1]) return;
+    cs[1] = 1;
+    for (int j = 0; j < S; j++) {
+        double n = cs[0], m = n > 0 ? sum[j] / n : 0, var = n > 0 ? sq[j] / n - m * m : 0;
+        double d = var > 0 ? sqrt(var) : 0;
+        mean[j] = m;
+        sd[j] = d > 1e-6 * fabs(m) && d > 0 ? d : 1;
+    }
+}
+
+/* splits sampled rows [obs, state] into the obs and standardised state inputs */
+static void split_rows(const td3 *s, const float *rows, float *obs, float *st) {
+    const int D = s->D, S = s->S;
+    const double *mean = s->cs + 2 + 2 * (size_t)S, *sd = mean + S;
+    for (int b = 0; b < s->B; b++) {
+        const float *r = rows + (size_t)b * (D + S);
+        memcpy(obs + (size_t)b * D, r, sizeof(float) * (size_t)D);
+        for (int j = 0; j < S; j++)
+            st[(size_t)b * S + j] = (float)((r[D + j] - mean[j]) / sd[j]);
+    }
+}
+
 static rlc_status td3_train_act(rlc_agent *a, rlc_vec_env *v) {
     td3 *s = T(a);
     const int N = s->N, A = s->A;
     memcpy(s->obs_prev, v->obs_f32, sizeof(float) * (size_t)N * (size_t)s->D);
+    if (s->S) read_states(s, v, s->st_prev, 0);
     if (s->env_steps < s->c.learning_starts) {
         for (int k = 0; k < N * A; k++)
             s->act_prev[k] = (float)rlc_rng_uniform(&s->rng_act, -1, 1);
@@ -327,8 +428,23 @@ static int td3_observe(rlc_agent *a, const rlc_vec_env *v) {
         s->rew[i] = (float)v->rewards[i];
         s->valid[i] = !v->autoreset[i];
     }
-    rlc_replay_add(s->rb, s->obs_prev, s->act_prev, s->rew, s->next_obs, v->terminated,
-                   v->truncated, s->valid);
+    if (s->S) {
+        /* next-step autoreset: a sub-env whose episode ended this step still holds its final
+         * state (it resets at the next step, whose transition is not stored) */
+        const size_t S = (size_t)s->S, R = D + S;
+        read_states(s, v, s->st_next, 1);
+        for (size_t i = 0; i < (size_t)N; i++) {
+            memcpy(s->ext_next + i * R, s->next_obs + i * D, sizeof(float) * D);
+            memcpy(s->ext_next + i * R + D, s->st_next + i * S, sizeof(float) * S);
+            memcpy(s->ext_prev + i * R, s->obs_prev + i * D, sizeof(float) * D);
+            memcpy(s->ext_prev + i * R + D, s->st_prev + i * S, sizeof(float) * S);
+        }
+        rlc_replay_add(s->rb, s->ext_prev, s->act_prev, s->rew, s->ext_next, v->terminated,
+                       v->truncated, s->valid);
+    } else {
+        rlc_replay_add(s->rb, s->obs_prev, s->act_prev, s->rew, s->next_obs, v->terminated,
+                       v->truncated, s->valid);
+    }
     s->env_steps += N;
     return s->env_steps >= s->c.learning_starts && rlc_replay_size(s->rb) > 0;
 }
@@ -344,6 +460,11 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     const int B = s->B;
     rlc_status st = rlc_replay_sample(s->rb, &s->rng_replay, B, 0, &s->batch);
     if (st) return st;
+    if (s->S) {
+        freeze_state_stats(s);
+        split_rows(s, s->ext_b_obs, s->q_obs->data, s->q_st->data);
+        split_rows(s, s->ext_b_next, s->q_next->data, s->q_next_st->data);
+    }
     if (c->policy_noise > 0) rlc_fill_normal(s->q_noise, &s->rng_noise);
     if ((st = rlc_graph_forward(s->gq))) return st;
     double ql = rlc_tensor_get(s->q_loss, 0);
@@ -362,6 +483,7 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     if (s->grad_steps % c->policy_delay) return RLC_OK;
 
     memcpy(s->p_obs->data, s->q_obs->data, sizeof(float) * (size_t)B * (size_t)s->D);
+    if (s->S) memcpy(s->p_st->data, s->q_st->data, sizeof(float) * (size_t)B * (size_t)s->S);
     if ((st = rlc_graph_forward(s->gp))) return st;
     double pl = rlc_tensor_get(s->p_loss, 0);
     if (!isfinite(pl)) return rlc_error(RLC_ERR_RANGE, "td3: actor loss is %g", pl);
@@ -404,6 +526,8 @@ static rlc_status td3_write_state(rlc_agent *a, rlc_st_writer *w) {
     rlc_status st = rlc_params_write(s->pq, w, "critic.", RLC_CKPT_OPTIM);
     if (!st) st = rlc_params_write(s->pq_t, w, "target.", 0);
     if (!st) st = rlc_params_write(s->pa_t, w, "target.", 0);
+    int64_t n = 2 + 4 * (int64_t)s->S;
+    if (!st && s->S) st = rlc_st_writer_add_copy(w, "critic.state_stats", RLC_ST_F64, 1, &n, s->cs);
     return st;
 }
 
@@ -412,6 +536,8 @@ static rlc_status td3_read_state(rlc_agent *a, const rlc_st_file *f) {
     rlc_status st = rlc_params_read(s->pq, f, "critic.", RLC_CKPT_OPTIM);
     if (!st) st = rlc_params_read(s->pq_t, f, "target.", 0);
     if (!st) st = rlc_params_read(s->pa_t, f, "target.", 0);
+    int64_t n = 2 + 4 * (int64_t)s->S;
+    if (!st && s->S) st = rlc_st_read_into(f, "critic.state_stats", RLC_ST_F64, 1, &n, s->cs);
     return st;
 }
 

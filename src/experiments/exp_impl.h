@@ -63,6 +63,22 @@ rlc__exp_end(rlc__exp *x, int claim_held, const char *reason_fmt, ...);
 /* Releases a report abandoned on error (closes files). */
 void rlc__exp_abort(rlc__exp *x);
 
+/* Quadrotor hover evaluation (learning_to_fly.c, also used by drones.c): `episodes` episodes
+ * of 2 * hold_steps steps of QuadHover-v0 with `kwargs` from seeds seed + i, flown by the agent
+ * (deterministic) or, when a is NULL, by the cascaded PID; success = not terminated and the
+ * position error below `radius` over the last hold_steps steps. *success: fraction of
+ * episodes; *err: mean position error (m) over those steps. */
+struct rlc_agent;
+rlc_status rlc__quad_hover_eval(struct rlc_agent *a, const char *kwargs, int episodes,
+                                uint64_t seed, int hold_steps, double radius, double *success,
+                                double *err);
+/* One Learning-to-Fly TD3 run on QuadHover-v0 (env kwargs, td3 config list, curriculum on/off,
+ * steps, seed), timed (*secs, wall) and evaluated by rlc__quad_hover_eval over eval_episodes
+ * (hold 500 steps, radius 0.1 m). keep (may be NULL) receives the trained agent. */
+rlc_status rlc__l2f_train_eval(const char *kwargs, const char *cfg, int curriculum, int64_t steps,
+                               uint64_t seed, int eval_episodes, double *secs, double *success,
+                               double *err, struct rlc_agent **keep);
+
 /* The experiments (one file each). */
 rlc_status rlc__exp_conservative_exploration(const rlc_experiment_options *o,
                                              rlc_experiment_result *res);
@@ -75,6 +91,8 @@ rlc_status rlc__exp_sqirl(const rlc_experiment_options *o, rlc_experiment_result
 rlc_status rlc__exp_go_explore(const rlc_experiment_options *o, rlc_experiment_result *res);
 rlc_status rlc__exp_mb_vs_er(const rlc_experiment_options *o, rlc_experiment_result *res);
 rlc_status rlc__exp_harness(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experiment_result *res);
+rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_result *res);
 rlc_status rlc__exp_dataset_measures(const rlc_experiment_options *o,
                                      rlc_experiment_result *res);
 

@@ -50,6 +50,18 @@ static const rlc_experiment EXPERIMENTS[] = {
      "same expert and env steps, most with sub-optimal experts, and exceeds the expert's own "
      "return; its intervention rate falls over training",
      "not reproduced", rlc__exp_rlif},
+    {"learning-to-fly", 44, "Learning to Fly in Seconds (TD3, asymmetric critic, curriculum)",
+     "TD3 with an asymmetric critic, 64x64 networks and a reward curriculum learns to hover a "
+     "Crazyflie-like quadrotor from random starts in seconds of CPU; removing the curriculum or "
+     "the asymmetric critic raises the failure rate across seeds; the hover error is comparable "
+     "to the cascaded PID's",
+     "not reproduced", rlc__exp_learning_to_fly},
+    {"drones", 49, "gym-pybullet-drones: PID tracking, PPO hover, ground effect, downwash",
+     "the cascaded PID tracks a circle within 5 cm (mean) / 10 cm (max); PPO learns single-"
+     "agent hover (80% of the PID's return, 80% of starts held within 0.3 m); ground effect and "
+     "downwash change the thrust a hover needs by more than 1%; a leader-follower pair keeps "
+     "its distance within 10 cm",
+     "not reproduced", rlc__exp_drones},
     {"demo-regularized", 52, "Demonstration-regularized RL (BC + KL-regularised optimistic VI)",
      "expert demonstrations cut the episodes needed to reach an epsilon-optimal policy, roughly "
      "as 1/N^E (log-log slope in [-1.5, -0.5]), and beat UCBVI without demonstrations and BC "
