@@ -39,7 +39,8 @@ static const rlc_experiment EXPERIMENTS[] = {
     {"hf-rfe", 29, "Horizon-free reward-free exploration for linear mixture MDPs (HF-RFE)",
      "the exploration episodes HF-RFE needs for epsilon-optimal planning on random rewards "
      "(total reward <= 1) stay ~flat in H (log-log slope <= 0.25 over H = 10..1000) while "
-     "the Hoeffding baseline's grow (slope >= 0.5, with ridge 1 and with ridge 1/H^2)",
+     "those of UCRL-RFE as published (Hoeffding bonus on the [0, H] value range, unweighted "
+     "regression) grow (slope >= 0.5), and HF-RFE needs fewer at H = 1000",
      "not reproduced", rlc__exp_hf_rfe},
     {"go-explore", 34, "Go-Explore: remember, return by state restore, explore; robustify",
      "Go-Explore phase 1 reaches the goal of KeyDoorRooms-v0 in every seed while PPO and DQN "

@@ -1,6 +1,7 @@
 /* `rlc experiment hf-rfe --quick`: horizon-free reward-free exploration on small linear mixture
- * MDPs; the report is complete, lists the three explorers for every horizon, and the episodes
- * the weighted (horizon-free) method needs grow less with H than the Hoeffding baseline's. */
+ * MDPs; the report is complete, lists the four explorers for every horizon, the episodes the
+ * weighted (horizon-free) method needs do not grow with H, and it needs fewer than UCRL-RFE as
+ * published (Hoeffding bonus on the [0, H] value range) at the smallest and largest H. */
 #include "test.h"
 
 #include <string.h>
@@ -29,21 +30,22 @@ static void test_hf_rfe_quick(void **st) {
     assert_contains(log, "HF-RFE (weighted)");
     assert_contains(log, "UCRL-RFE (Hoeffding)");
     assert_contains(log, "random exploration");
-    assert_contains(log, "UCRL-RFE, ridge 1/H^2");
+    assert_contains(log, "UCRL-RFE, normalised pseudo-reward");
     assert_contains(log, "H = 1000");
     assert_contains(log, "claim held: ");
     assert_int_equal(r.seeds, 5);
     assert_int_equal(r.nfigures, 2);
-    /* The robust part of the claim on these seeds: the variance-weighted method's episode count
-     * grows less with H than the Hoeffding baseline's and is lower at H = 1000. */
+    /* What holds on these seeds: the variance-weighted method's episode count is flat in H and
+     * below UCRL-RFE's at H = 10 and H = 1000 (UCRL-RFE's does not grow either: the claim's
+     * other half is not reproduced, see docs/experiments/hf-rfe.md). */
     double s_hf, a0, a1, s_rfe, b0, b1;
     const char *p = strstr(r.reason, "HF-RFE ");
     assert_non_null(p);
     assert_int_equal(sscanf(p, "HF-RFE %lf (%lf -> %lf), UCRL-RFE %lf (%lf -> %lf)", &s_hf, &a0,
                             &a1, &s_rfe, &b0, &b1),
                      6);
-    assert_true(s_hf < s_rfe);
     assert_true(s_hf <= 0.25);
+    assert_true(a0 < b0);
     assert_true(a1 < b1);
     free(log);
 }
