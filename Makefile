@@ -1,6 +1,6 @@
 # rlc build: GNU Make + pkg-config. Outputs go to build/$(MODE)/ with MODE = release | asan | bench.
 #   make                 library, rlc program and test runner (release)
-#   make test            run the test runner (prints "N passed, N failed")
+#   make test            run the test runner (prints "N passed, N failed"; J=2: two groups at once)
 #   make test-asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind        the release test runner under valgrind (leaks are errors)
 #   make bench           speed benchmarks (bench/)
@@ -135,9 +135,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librlc.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/librlc.a $(PKG_LIBS)
 
 # Tests run from the repository root (they read tests/data/) with one BLAS thread.
+# J > 1 runs that many test groups at once, each in its own process (tests/runner.c).
 TEST_ENV := OPENBLAS_NUM_THREADS=1 RLC_BUILD=$(BUILD)
+J ?= 1
 test: $(BUILD)/test_runner $(BUILD)/rlc
-	$(TEST_ENV) $(BUILD)/test_runner $(T)
+	$(TEST_ENV) $(BUILD)/test_runner -j $(J) $(T)
 
 test-asan:
 	$(MAKE) MODE=asan BUILD=build/asan test
