@@ -142,8 +142,17 @@ typedef struct rlc_offline_options {
     rlc_progress *progress;   /* optional console progress (steps = updates) */
     FILE *print;              /* optional: one text line per evaluation */
     uint64_t eval_seed;       /* episode i of every evaluation is reset with eval_seed + i */
-    const char *checkpoint_path; /* optional: rlc_agent_save every checkpoint_every updates */
+    const char *checkpoint_path; /* optional: every checkpoint_every updates and at the end, a
+                                    checkpoint that loads as the agent (rlc_agent_load) and
+                                    also holds the run's state (update count, random streams):
+                                    resume_path continues from it */
     int64_t checkpoint_every;    /* default updates / 10 */
+    const char *resume_path;     /* optional: continue the killed run whose checkpoint this
+                                    is (same algorithm, config, env, seed, dataset and
+                                    updates): parameters, optimizer states and logs end as
+                                    those of the uninterrupted run */
+    int64_t stop_at;             /* tests: stop after the first checkpoint at or past this
+                                    update, as if killed (0: off) */
 } rlc_offline_options;
 
 /* Final numbers of an offline run. */
@@ -164,7 +173,9 @@ typedef struct rlc_offline_result {
  * dataset and build: bit-identical parameters and logs (wall-time columns aside). Nothing is
  * allocated in the loop besides evaluation buffers. Errors: RLC_ERR_INVALID (not an offline
  * agent, dataset/space mismatch, see rlc_offline_check_dataset), RLC_ERR_STATE (empty
- * dataset), RLC_ERR_RANGE (non-finite losses), errors of the env, logger and checkpoint. */
+ * dataset), RLC_ERR_RANGE (non-finite losses), RLC_ERR_FORMAT (resume_path is not a
+ * checkpoint of this run: another algorithm, env, seed, dataset or length, or corrupt; the
+ * agent is unchanged then), errors of the env, logger and checkpoint. */
 RLC_API rlc_status rlc_offline_train(rlc_agent *a, const rlc_dataset *d,
                                      const rlc_offline_options *o, rlc_offline_result *res);
 

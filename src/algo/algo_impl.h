@@ -73,6 +73,10 @@ extern const rlc__algo rlc__algo_dqn;
  * naming the env and the offending space otherwise. */
 rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo);
 
+/* The parameters, optimizer state, algorithm state and metadata of rlc_agent_save, into w
+ * (src/algo/agent.c). */
+rlc_status rlc__agent_fill_writer(rlc_agent *a, rlc_st_writer *w);
+
 /* The run-in-progress state SAC and TD3 share (their write/read_train_state): three RNG
  * streams, the env-step and gradient-step counters, the update-to-data credit in [0, 1) and the
  * replay buffer with its n-step queues, as tensors "<algo>.rng_act", ... "<algo>.replay.*".

@@ -18,6 +18,10 @@ int rlc_cli_train(int argc, char **argv); /* cmd_train.c */
  * (--dataset given, or --algo names an offline algorithm). */
 int rlc__cli_train_is_offline(int argc, char **argv);
 int rlc__cli_train_offline(int argc, char **argv);
+/* Keeps the header and the rows of a progress file whose step is at most `step` (a resumed
+ * run logs the later rows again). jsonl: rows start with {"step": N. Missing file: fine.
+ * Returns 0, or -1 when the file cannot be rewritten (cmd_train.c). */
+int rlc__cli_truncate_progress(const char *path, int jsonl, long long step);
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
 /* Mean, population std, min and max of n > 0 episode returns (rlc eval's line, eval.csv). */
 void rlc__cli_returns_summary(const double *r, long long n, double *mean, double *std,

@@ -67,9 +67,7 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "`rlc train --algo iql --dataset PATH` (see `rlc train --algo iql --help`).\n");
 }
 
-/* Keeps the header and the rows of a progress file whose step is at most `step` (a resumed
- * run logs the later rows again). jsonl: rows start with {"step": N. Missing file: fine. */
-static int truncate_progress(const char *path, int jsonl, long long step) {
+int rlc__cli_truncate_progress(const char *path, int jsonl, long long step) {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     char tmp[1300];
@@ -578,11 +576,11 @@ static int train_main(int argc, char **argv, int rank, int world) {
     if (!rc && resume && rank == 0) {
         /* rows logged after the checkpoint are logged again by the resumed run */
         snprintf(path, sizeof path, "%s/progress.csv", dir);
-        int e = truncate_progress(path, 0, ck_step);
+        int e = rlc__cli_truncate_progress(path, 0, ck_step);
         snprintf(path, sizeof path, "%s/progress.jsonl", dir);
-        if (!e) e = truncate_progress(path, 1, ck_step);
+        if (!e) e = rlc__cli_truncate_progress(path, 1, ck_step);
         snprintf(path, sizeof path, "%s/eval.csv", dir);
-        if (!e) e = truncate_progress(path, 0, ck_step);
+        if (!e) e = rlc__cli_truncate_progress(path, 0, ck_step);
         if (e) {
             fprintf(stderr, "rlc train: cannot rewrite %s\n", path);
             rc = 1;

@@ -14,6 +14,7 @@
 #include "rlc/dataset.h"
 #include "rlc/log.h"
 #include "rlc/offline.h"
+#include "rlc/safetensors.h"
 
 /* The trainer's options saved beside the algorithm's in config.json. */
 #define OFFLINE_TRAIN_FIELDS(X)                                                                \
@@ -36,7 +37,8 @@ static void usage(FILE *f) {
             "usage: rlc train --algo bc|td3bc|iql|cql|awac --dataset PATH [--env ID]\n"
             "                 [--steps UPDATES] [--seed S] [--set key=value ...] [--kwargs k=v,...]\n"
             "                 [--out DIR] [--force] [--log-interval N] [--checkpoint-every N]\n"
-            "                 [--quiet]\n\n"
+            "                 [--quiet]\n"
+            "       rlc train --resume DIR [--quiet]   (DIR: an offline run folder)\n\n"
             "Offline training: UPDATES gradient steps (default 100000) on batches drawn from the\n"
             "dataset (a Minari folder or a D4RL file, as `rlc dataset` reads), evaluated in the\n"
             "env every eval_every updates (--set eval_every=K, eval_episodes=N; deterministic\n"
@@ -45,7 +47,11 @@ static void usage(FILE *f) {
             "eval/return_mean and, when reference scores are known, eval/normalized_score\n"
             "(100 (R - random) / (expert - random), D4RL's), DIR/checkpoint.safetensors and\n"
             "DIR/final.safetensors (default DIR: runs/<algo>-<env>-s<seed>). --set sampler=\n"
-            "uniform|return|advantage picks trajectory weighting. See docs/offline.md.\n");
+            "uniform|return|advantage picks trajectory weighting. --resume DIR continues a\n"
+            "killed run from DIR/checkpoint.safetensors with its saved config (other options\n"
+            "must match it) and ends with the parameters and progress.csv of an uninterrupted\n"
+            "run. (--stop-at N, for tests: stop after the first checkpoint at or past update\n"
+            "N, as if killed.) See docs/offline.md.\n");
 }
 
 static int parse_i64(const char *s, long long lo, long long *out) {
@@ -67,11 +73,84 @@ static void offline_names(FILE *f) {
         }
 }
 
+/* Reads DIR/config.json of an offline run (the trainer's fields and those of the offline
+ * algorithm it names) into *tc and a new *cfg of table *t. Returns 0, or 2 after saying why. */
+static int load_offline_config(const char *dir, offline_train_config *tc,
+                               const rlc_config_table **t_out, void **cfg_out) {
+    char path[1200], err[1024] = "";
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (access(path, R_OK)) {
+        fprintf(stderr, "rlc train: --resume %s: not an rlc run folder (no config.json)\n", dir);
+        return 2;
+    }
+    for (int i = 0; i < rlc_algo_count(); i++) {
+        const char *name = rlc_algo_name(i);
+        if (!rlc_algo_is_offline(name)) continue;
+        const rlc_config_table *t = rlc_algo_config_table(name);
+        void *cfg = rlc_malloc(t->size);
+        if (!cfg) return 1;
+        rlc_config_defaults(offline_train_config_table(), tc);
+        rlc_config_defaults(t, cfg);
+        rlc_config_ref refs[2] = {{offline_train_config_table(), tc}, {t, cfg}};
+        if (!rlc_config_load_n(refs, 2, path) && !strcmp(tc->algo, name)) {
+            *t_out = t;
+            *cfg_out = cfg;
+            return 0;
+        }
+        if (!err[0]) snprintf(err, sizeof err, "%s", rlc_last_error());
+        rlc_free(cfg);
+    }
+    fprintf(stderr, "rlc train: --resume %s: not an offline run folder (%s)\n", dir, err);
+    return 2;
+}
+
+/* The update of DIR's checkpoint (its rlc.ckpt.step), or -1 after saying why; the checkpoint
+ * must be of this run (algo, env, seed, updates: checked again, with the dataset, when it is
+ * read) before the progress files are cut back to it. */
+static long long checkpoint_step(const char *dir, const char *ckpath, const char *algo,
+                                 const char *env, long long seed, long long steps) {
+    rlc_st_file *f = NULL;
+    if (access(ckpath, R_OK)) {
+        fprintf(stderr,
+                "rlc train: --resume %s: no checkpoint.safetensors (the run was killed before "
+                "its first checkpoint: start it again)\n",
+                dir);
+        return -1;
+    }
+    if (rlc_st_load(ckpath, &f)) {
+        fprintf(stderr, "rlc train: --resume %s: %s\n", dir, rlc_last_error());
+        return -1;
+    }
+    const char *m = rlc_st_meta(f, "rlc.ckpt.step"), *mode = rlc_st_meta(f, "rlc.ckpt.mode");
+    long long step = -1;
+    if (!m || !mode || strcmp(mode, "offline") || parse_i64(m, 1, &step)) {
+        fprintf(stderr, "rlc train: --resume %s: %s is not a resumable checkpoint of an offline run\n",
+                dir, ckpath);
+        step = -1;
+    }
+    char sseed[32], ssteps[32];
+    snprintf(sseed, sizeof sseed, "%lld", seed);
+    snprintf(ssteps, sizeof ssteps, "%lld", steps);
+    const char *keys[4] = {"rlc.algo", "rlc.env", "rlc.ckpt.seed", "rlc.ckpt.total_steps"};
+    const char *what[4] = {"algo", "env", "seed", "updates"}, *want[4] = {algo, env, sseed, ssteps};
+    for (int k = 0; k < 4 && step >= 0; k++) {
+        const char *v = rlc_st_meta(f, keys[k]);
+        if (!v || strcmp(v, want[k])) {
+            fprintf(stderr, "rlc train: %s: checkpoint of another run (%s %s, expected %s)\n",
+                    ckpath, what[k], v ? v : "missing", want[k]);
+            step = -1;
+        }
+    }
+    rlc_st_file_destroy(f);
+    return step;
+}
+
 int rlc__cli_train_offline(int argc, char **argv) {
     const char *env = NULL, *algo = NULL, *out_dir = NULL, *kwargs = NULL, *dataset = NULL;
+    const char *resume = NULL;
     const char *sets[MAX_SETS];
-    int nsets = 0, force = 0, quiet = 0, help = 0;
-    long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0;
+    int nsets = 0, force = 0, quiet = 0, help = 0, has_steps = 0, has_seed = 0;
+    long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0, stop_at = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -100,17 +179,17 @@ int rlc__cli_train_offline(int argc, char **argv) {
             }
             sets[nsets++] = argv[++i];
         } else if (has && !strcmp(a, "--steps")) {
-            what = "--steps", dst = &steps;
+            what = "--steps", dst = &steps, has_steps = 1;
         } else if (has && !strcmp(a, "--seed")) {
-            what = "--seed", dst = &seed, lo = 0;
+            what = "--seed", dst = &seed, lo = 0, has_seed = 1;
+        } else if (has && !strcmp(a, "--stop-at")) {
+            what = "--stop-at", dst = &stop_at;
         } else if (has && !strcmp(a, "--log-interval")) {
             what = "--log-interval", dst = &log_interval;
         } else if (has && !strcmp(a, "--checkpoint-every")) {
             what = "--checkpoint-every", dst = &ck_every;
-        } else if (!strcmp(a, "--resume")) {
-            fprintf(stderr, "rlc train: --resume: offline runs cannot be resumed yet (their "
-                            "checkpoint.safetensors holds the agent; start a new run)\n");
-            return 2;
+        } else if (has && !strcmp(a, "--resume")) {
+            resume = argv[++i];
         } else {
             fprintf(stderr, "rlc train: unknown or incomplete option '%s'\n", a);
             usage(stderr);
@@ -122,6 +201,57 @@ int rlc__cli_train_offline(int argc, char **argv) {
             return 2;
         }
     }
+    offline_train_config rtc; /* the resumed run's trainer fields */
+    const rlc_config_table *t = NULL;
+    void *cfg = NULL;
+    if (resume && !help) {
+        if (out_dir || force) {
+            fprintf(stderr, "rlc train: --resume DIR continues DIR in place (no --out/--force)\n");
+            return 2;
+        }
+        int lrc = load_offline_config(resume, &rtc, &t, &cfg);
+        if (lrc) return lrc;
+        const char *bad = NULL;
+        if (env && strcmp(env, rtc.env)) bad = "--env";
+        if (algo && strcmp(algo, rtc.algo)) bad = "--algo";
+        if (dataset && strcmp(dataset, rtc.dataset)) bad = "--dataset";
+        if (kwargs && strcmp(kwargs, rtc.env_kwargs)) bad = "--kwargs";
+        if (has_steps && steps != rtc.steps) bad = "--steps";
+        if (has_seed && seed != rtc.seed) bad = "--seed";
+        /* a --set must agree with the saved config */
+        void *probe = rlc_malloc(t->size);
+        if (!probe) {
+            rlc_free(cfg);
+            return 1;
+        }
+        for (int i = 0; i < nsets && !bad; i++) {
+            memcpy(probe, cfg, t->size);
+            char *x = NULL, *y = NULL;
+            if (rlc_config_assign(t, probe, sets[i]) || rlc_config_to_json(t, probe, &x) ||
+                rlc_config_to_json(t, cfg, &y) || strcmp(x, y))
+                bad = sets[i];
+            rlc_free(x);
+            rlc_free(y);
+        }
+        rlc_free(probe);
+        if (bad) {
+            fprintf(stderr,
+                    "rlc train: %s differs from the run's config.json (a resumed run keeps its "
+                    "config)\n",
+                    bad);
+            rlc_free(cfg);
+            return 2;
+        }
+        env = rtc.env;
+        algo = rtc.algo;
+        dataset = rtc.dataset;
+        kwargs = rtc.env_kwargs[0] ? rtc.env_kwargs : NULL;
+        steps = rtc.steps;
+        seed = rtc.seed;
+        if (!log_interval) log_interval = rtc.log_interval;
+        if (!ck_every) ck_every = rtc.checkpoint_every;
+        out_dir = resume;
+    }
     if (!algo) {
         if (help) {
             usage(stdout);
@@ -132,7 +262,7 @@ int rlc__cli_train_offline(int argc, char **argv) {
         fprintf(stderr, ")\n");
         return 2;
     }
-    const rlc_config_table *t = rlc_algo_config_table(algo);
+    if (!t) t = rlc_algo_config_table(algo);
     if (!t) {
         fprintf(stderr, "rlc train: unknown algorithm '%s' (offline algorithms: ", algo);
         offline_names(stderr);
@@ -163,10 +293,12 @@ int rlc__cli_train_offline(int argc, char **argv) {
         return 2;
     }
     int rc = 0;
-    void *cfg = rlc_malloc(t->size);
-    if (!cfg) return 1;
-    rlc_config_defaults(t, cfg);
-    for (int i = 0; i < nsets && !rc; i++)
+    const int fresh = cfg == NULL; /* a resumed run has its resolved config already */
+    if (fresh) {
+        if (!(cfg = rlc_malloc(t->size))) return 1;
+        rlc_config_defaults(t, cfg);
+    }
+    for (int i = 0; i < nsets && !rc && fresh; i++)
         if (rlc_config_assign(t, cfg, sets[i])) {
             fprintf(stderr, "rlc train: --set %s: %s\n", sets[i], rlc_last_error());
             rc = 2;
@@ -184,7 +316,7 @@ int rlc__cli_train_offline(int argc, char **argv) {
             rc = 2;
         }
     }
-    if (!rc) {
+    if (!rc && fresh) {
         /* tuned per-env defaults for the offline algorithm, when present; --set wins */
         char dpath[4096], rel[300];
         snprintf(rel, sizeof rel, "defaults/%s.json", algo);
@@ -214,13 +346,27 @@ int rlc__cli_train_offline(int argc, char **argv) {
         else
             snprintf(dir, sizeof dir, "runs/%s-%s-s%lld", algo, env, seed);
         snprintf(ckpath, sizeof ckpath, "%s/checkpoint.safetensors", dir);
+    }
+    if (!rc && resume) {
+        long long ck_step = checkpoint_step(dir, ckpath, algo, env, seed, steps);
+        if (ck_step < 0) rc = 2;
+        /* rows logged after the checkpoint are logged again by the resumed run */
+        const char *files[2] = {"progress.csv", "progress.jsonl"};
+        for (int k = 0; k < 2 && !rc; k++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+            if (rlc__cli_truncate_progress(path, k, ck_step)) {
+                fprintf(stderr, "rlc train: cannot rewrite %s\n", path);
+                rc = 1;
+            }
+        }
+    } else if (!rc) {
         rlc_status st = rlc_run_dir_create(dir, force);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = st == RLC_ERR_STATE ? 2 : 1;
         }
     }
-    if (!rc) {
+    if (!rc && !resume) {
         offline_train_config tc;
         rlc_config_defaults(offline_train_config_table(), &tc);
         snprintf(tc.env, sizeof tc.env, "%s", env);
@@ -241,6 +387,7 @@ int rlc__cli_train_offline(int argc, char **argv) {
     rlc_logger *lg = NULL;
     rlc_logger_options lo;
     rlc_logger_options_init(&lo);
+    lo.append = resume != NULL;
     if (!rc && rlc_logger_create(&lg, dir, &lo)) {
         fprintf(stderr, "rlc train: %s\n", rlc_last_error());
         rc = 1;
@@ -252,7 +399,9 @@ int rlc__cli_train_offline(int argc, char **argv) {
                                  .print = quiet ? NULL : stdout,
                                  .eval_seed = (uint64_t)seed,
                                  .checkpoint_path = ckpath,
-                                 .checkpoint_every = ck_every};
+                                 .checkpoint_every = ck_every,
+                                 .resume_path = resume ? ckpath : NULL,
+                                 .stop_at = stop_at};
         rlc_progress *pg = NULL;
         char label[600];
         snprintf(label, sizeof label, "%s %s", algo, env);
@@ -263,16 +412,17 @@ int rlc__cli_train_offline(int argc, char **argv) {
             if (!rlc_progress_create(&pg, steps, &po)) o.progress = pg;
         }
         if (!quiet)
-            printf("rlc train: %s on %s (%lld episodes, %lld transitions), %lld updates, seed "
+            printf("rlc train: %s%s on %s (%lld episodes, %lld transitions), %lld updates, seed "
                    "%lld -> %s\n",
-                   algo, dataset, (long long)rlc_dataset_num_episodes(d),
-                   (long long)rlc_dataset_num_steps(d), steps, seed, dir);
+                   resume ? "resuming " : "", algo, dataset,
+                   (long long)rlc_dataset_num_episodes(d), (long long)rlc_dataset_num_steps(d),
+                   steps, seed, dir);
         rlc_offline_result res;
         rlc_status st = rlc_offline_train(agent, d, &o, &res);
         rlc_progress_destroy(pg);
         if (st) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
-            rc = st == RLC_ERR_INVALID || st == RLC_ERR_STATE ? 2 : 1;
+            rc = st == RLC_ERR_INVALID || st == RLC_ERR_STATE || st == RLC_ERR_FORMAT ? 2 : 1;
         }
         if (rlc_logger_close(lg)) {
             if (!rc) fprintf(stderr, "rlc train: %s\n", rlc_last_error());
@@ -280,11 +430,15 @@ int rlc__cli_train_offline(int argc, char **argv) {
         }
         lg = NULL;
         snprintf(path, sizeof path, "%s/final.safetensors", dir);
-        if (!rc && rlc_agent_save(agent, path)) {
+        if (!rc && res.updates < steps) { /* --stop-at: as if killed */
+            printf("rlc train: stopped at update %lld after a checkpoint (--stop-at); continue "
+                   "with rlc train --resume %s\n",
+                   (long long)res.updates, dir);
+        } else if (!rc && rlc_agent_save(agent, path)) {
             fprintf(stderr, "rlc train: %s\n", rlc_last_error());
             rc = 1;
         }
-        if (!rc && !quiet) {
+        if (!rc && !quiet && res.updates == steps) {
             printf("done: %lld updates, eval return %.2f +- %.2f", (long long)res.updates,
                    res.eval_return, res.eval_return_std);
             if (isfinite(res.normalized_score))
@@ -299,9 +453,28 @@ int rlc__cli_train_offline(int argc, char **argv) {
     return rc;
 }
 
+/* Whether DIR/config.json names an offline algorithm ("algo": "iql"). */
+static int offline_run_dir(const char *dir) {
+    char path[1200], buf[1 << 14];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strstr(buf, "\"algo\"");
+    if (!p || !(p = strchr(p + 6, '"'))) return 0;
+    char name[64];
+    int k = 0;
+    for (p++; *p && *p != '"' && k < 63; p++) name[k++] = *p;
+    name[k] = 0;
+    return rlc_algo_is_offline(name);
+}
+
 int rlc__cli_train_is_offline(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dataset")) return 1;
+        if (i + 1 < argc && !strcmp(argv[i], "--resume") && offline_run_dir(argv[i + 1])) return 1;
         if (i + 1 < argc && !strcmp(argv[i], "--algo") && rlc_algo_is_offline(argv[i + 1]))
             return 1;
     }

@@ -59,8 +59,4 @@ typedef struct rlc__impala_rollout {
 rlc_status rlc__impala_buffers(rlc_agent *a, rlc__impala_rollout *r);
 extern const rlc__algo rlc__algo_impala;
 
-/* The parameters, optimizer state, algorithm state and metadata of rlc_agent_save, into w
- * (src/algo/agent.c). */
-rlc_status rlc__agent_fill_writer(rlc_agent *a, rlc_st_writer *w);
-
 #endif

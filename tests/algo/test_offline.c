@@ -106,7 +106,7 @@ static double log_alpha_prime(rlc_agent *a) {
     assert_int_equal(rlc_st_load(path, &f), RLC_OK);
     float v = 0;
     int64_t one = 1;
-    assert_int_equal(rlc_st_read_into(f, "log_alpha_prime", RLC_ST_F32, 1, &one, &v), RLC_OK);
+    assert_int_equal(rlc_st_read_into(f, "alpha_prime.log_alpha_prime", RLC_ST_F32, 1, &one, &v), RLC_OK);
     rlc_st_file_destroy(f);
     return v;
 }

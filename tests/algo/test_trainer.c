@@ -249,6 +249,82 @@ static void test_cli_resume(void **st) {
 #undef DQN_ARGS
 }
 
+/* Offline runs (`rlc train --algo X --dataset D`) killed after a checkpoint and resumed end
+ * with the uninterrupted run's parameters, optimizer states and progress.csv, for every
+ * offline algorithm (TD3+BC's delays and noise, IQL's cosine schedule, CQL's temperatures and
+ * sampled actions, discrete CQL); foreign, missing and corrupt checkpoints are refused with a
+ * message and leave the folder's checkpoint as it was. */
+static void test_cli_offline_resume(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip(); /* spawns the rlc program */
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], p1[700], p2[700];
+    static const char *const runs[][2] = {{"td3bc", "pendulum_expert"}, {"iql", "pendulum_expert"},
+                                          {"cql", "pendulum_expert"},   {"awac", "pendulum_expert"},
+                                          {"bc", "pendulum_expert"},    {"cql", "cartpole_expert"}};
+    for (int r = 0; r < 6; r++) {
+#define OFF_ARGS                                                                                       "train --algo %s --dataset tests/data/offline/%s --steps 300 --checkpoint-every 100 --seed 4 "     "--set hidden=32 --set eval_every=150 --set eval_episodes=1 --quiet --log-interval 50"
+        snprintf(args, sizeof args, OFF_ARGS " --out %s/off%d_full", runs[r][0], runs[r][1], tmp, r);
+        free(expect(args, 0, NULL));
+        snprintf(args, sizeof args, OFF_ARGS " --stop-at 150 --out %s/off%d", runs[r][0],
+                 runs[r][1], tmp, r);
+        free(expect(args, 0, "stopped at update 200"));
+        snprintf(p1, sizeof p1, "%s/off%d/final.safetensors", tmp, r);
+        struct stat sb;
+        assert_int_not_equal(stat(p1, &sb), 0);
+        snprintf(args, sizeof args, "train --resume %s/off%d --quiet", tmp, r);
+        free(expect(args, 0, NULL));
+        snprintf(p1, sizeof p1, "%s/off%d_full/final.safetensors", tmp, r);
+        snprintf(p2, sizeof p2, "%s/off%d/final.safetensors", tmp, r);
+        params_file_equal(p1, p2); /* parameters and optimizer states */
+        snprintf(p1, sizeof p1, "%s/off%d_full/progress.csv", tmp, r);
+        snprintf(p2, sizeof p2, "%s/off%d/progress.csv", tmp, r);
+        char *x = slurp(p1), *y = slurp(p2);
+        assert_string_equal(x, y);
+        free(x);
+        free(y);
+    }
+    /* a --set or option that differs from the saved config is refused */
+    snprintf(args, sizeof args, "train --resume %s/off0 --set hidden=64", tmp);
+    free(expect(args, 2, "hidden=64 differs from the run's config.json"));
+    snprintf(args, sizeof args, "train --resume %s/off0 --steps 500", tmp);
+    free(expect(args, 2, "--steps differs"));
+    /* the checkpoint of another run (IQL's in TD3+BC's folder): refused before progress.csv
+     * is cut back */
+    snprintf(p2, sizeof p2, "%s/off0/progress.csv", tmp);
+    char *before = slurp(p2);
+    snprintf(args, sizeof args, "cp %s/off1/checkpoint.safetensors %s/off0/checkpoint.safetensors",
+             tmp, tmp);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "train --resume %s/off0", tmp);
+    free(expect(args, 2, "checkpoint of another run (algo iql, expected td3bc)"));
+    char *after = slurp(p2);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* a plain agent file is not resumable; a truncated one is refused by the reader */
+    snprintf(args, sizeof args, "cp %s/off0/final.safetensors %s/off0/checkpoint.safetensors",
+             tmp, tmp);
+    assert_int_equal(system(args), 0);
+    rlc_agent *ag = NULL;
+    snprintf(p1, sizeof p1, "%s/off0/checkpoint.safetensors", tmp);
+    assert_int_equal(rlc_agent_load(&ag, p1, 0), RLC_OK); /* checkpoints load as agents */
+    assert_int_equal(rlc_agent_save(ag, p1), RLC_OK);      /* the agent alone */
+    rlc_agent_destroy(ag);
+    snprintf(args, sizeof args, "train --resume %s/off0", tmp);
+    free(expect(args, 2, "is not a resumable checkpoint of an offline run"));
+    snprintf(args, sizeof args, "truncate -s 100 %s/off0/checkpoint.safetensors", tmp);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "train --resume %s/off0", tmp);
+    free(expect(args, 2, "--resume"));
+    assert_int_equal(stat(p1, &(struct stat){0}), 0);
+    snprintf(args, sizeof args, "rm %s/off0/checkpoint.safetensors", tmp);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "train --resume %s/off0", tmp);
+    free(expect(args, 2, "no checkpoint.safetensors"));
+#undef OFF_ARGS
+}
+
 /* --eval-every: rows in eval.csv at every multiple and at the end, the last equal to `rlc
  * eval`; the training run is unchanged by it; a resumed run ends with the same eval.csv. */
 static void test_cli_eval_every(void **st) {
@@ -364,5 +440,5 @@ static void test_cli_bench(void **st) {
 }
 
 RLC_TESTS(algo_trainer, cmocka_unit_test(test_resume_exact_api), cmocka_unit_test(test_cli_resume),
-          cmocka_unit_test(test_cli_eval_every),
+          cmocka_unit_test(test_cli_eval_every), cmocka_unit_test(test_cli_offline_resume),
           cmocka_unit_test(test_cli_plot), cmocka_unit_test(test_cli_bench))

@@ -107,6 +107,8 @@ static rlc_status awac_init(rlc_agent *a) {
     rlc_rng init_rng;
     rlc_rng_seed_stream(&init_rng, a->seed, 0);
     rlc_rng_seed_stream(&s->rng, a->seed, 3);
+    rlc__offline_track_rng(&s->core, &s->rng);
+    rlc__offline_track_rng(&s->core, &s->pol.rng);
     s->pa = rlc_params_create(RLC_F32);
     s->pq = rlc_params_create(RLC_F32);
     if (!s->pa || !s->pq) st = RLC_ERR_NOMEM;

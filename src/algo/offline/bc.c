@@ -51,6 +51,7 @@ static rlc_status bc_init(rlc_agent *a) {
     const int B = k->B, D = k->D;
     rlc_rng init_rng;
     rlc_rng_seed_stream(&init_rng, a->seed, 0);
+    rlc__offline_track_rng(&s->core, &s->pol.rng);
     int kind = k->discrete ? RLC__POL_CAT : c->policy == 1 ? RLC__POL_GAUSS : RLC__POL_DET;
     if (!(s->p = rlc_params_create(RLC_F32))) st = RLC_ERR_NOMEM;
     if (!st)

@@ -73,6 +73,10 @@ rlc_status rlc__offline_core_init(rlc__offline_core *c, rlc_agent *a, const char
     return RLC_OK;
 }
 
+void rlc__offline_track_rng(rlc__offline_core *c, rlc_rng *r) {
+    if (c->nrngs < RLC__OFFLINE_MAX_RNGS) c->rngs[c->nrngs++] = r;
+}
+
 void rlc__offline_core_free(rlc__offline_core *c) {
     float *bufs[] = {c->obs_mean, c->obs_std, c->scale, c->bias,    c->obs,
                      c->next,     c->act,     c->rew,   c->notdone, c->obs1};

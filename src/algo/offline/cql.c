@@ -185,6 +185,8 @@ static rlc_status cql_init(rlc_agent *a) {
     rlc_rng init_rng;
     rlc_rng_seed_stream(&init_rng, a->seed, 0);
     rlc_rng_seed_stream(&s->rng, a->seed, 3);
+    rlc__offline_track_rng(&s->core, &s->rng);
+    rlc__offline_track_rng(&s->core, &s->pol.rng);
     s->pq = rlc_params_create(RLC_F32);
     if (!s->pq) st = RLC_ERR_NOMEM;
     if (!st && s->core.discrete) {
@@ -331,8 +333,9 @@ static rlc_status cql_write_state(rlc_agent *a, rlc_st_writer *w) {
     rlc_status st = RLC_OK;
     if (!s->core.discrete) st = rlc_params_write(s->pq, w, "critic.", RLC_CKPT_OPTIM);
     if (!st) st = rlc_params_write(s->pq_t, w, "target.", 0);
-    if (!st && !s->core.discrete) st = rlc_params_write(s->pal, w, "", RLC_CKPT_OPTIM);
-    if (!st && !s->core.discrete) st = rlc_params_write(s->pap, w, "", RLC_CKPT_OPTIM);
+    /* own prefixes: each set's optimizer step count is metadata "<prefix>optim.step" */
+    if (!st && !s->core.discrete) st = rlc_params_write(s->pal, w, "alpha.", RLC_CKPT_OPTIM);
+    if (!st && !s->core.discrete) st = rlc_params_write(s->pap, w, "alpha_prime.", RLC_CKPT_OPTIM);
     if (!st) st = rlc__offline_core_write(&s->core, w);
     return st;
 }
@@ -342,8 +345,8 @@ static rlc_status cql_read_state(rlc_agent *a, const rlc_st_file *f) {
     rlc_status st = RLC_OK;
     if (!s->core.discrete) st = rlc_params_read(s->pq, f, "critic.", RLC_CKPT_OPTIM);
     if (!st) st = rlc_params_read(s->pq_t, f, "target.", 0);
-    if (!st && !s->core.discrete) st = rlc_params_read(s->pal, f, "", RLC_CKPT_OPTIM);
-    if (!st && !s->core.discrete) st = rlc_params_read(s->pap, f, "", RLC_CKPT_OPTIM);
+    if (!st && !s->core.discrete) st = rlc_params_read(s->pal, f, "alpha.", RLC_CKPT_OPTIM);
+    if (!st && !s->core.discrete) st = rlc_params_read(s->pap, f, "alpha_prime.", RLC_CKPT_OPTIM);
     if (!st) st = rlc__offline_core_read(&s->core, f);
     return st;
 }

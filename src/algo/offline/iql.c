@@ -119,6 +119,7 @@ static rlc_status iql_init(rlc_agent *a) {
     const int D = s->core.D, A = s->core.A, H = (int)c->hidden, L = (int)c->layers;
     rlc_rng init_rng;
     rlc_rng_seed_stream(&init_rng, a->seed, 0);
+    rlc__offline_track_rng(&s->core, &s->pol.rng);
     s->pa = rlc_params_create(RLC_F32);
     s->pq = rlc_params_create(RLC_F32);
     s->pv = rlc_params_create(RLC_F32);

@@ -21,6 +21,8 @@ extern const rlc__offline_algo rlc__algo_bc, rlc__algo_td3bc, rlc__algo_iql, rlc
 /* The offline algorithm of agent a, or NULL for an online agent. */
 const rlc__offline_algo *rlc__offline_of(const rlc_agent *a);
 
+#define RLC__OFFLINE_MAX_RNGS 4
+
 /* The first member of every offline algorithm's state (a->impl). */
 typedef struct rlc__offline_core {
     int D;          /* observation floats */
@@ -42,7 +44,14 @@ typedef struct rlc__offline_core {
     float *obs1; /* [D] scratch of acting */
     int64_t updates; /* gradient steps done (for delays and schedules) */
     int64_t total_updates; /* the run's length (begin) */
+    /* the algorithm's random streams (policy sampling, target noise, ...): saved in resumable
+     * checkpoints by the trainer (rlc__offline_track_rng) */
+    rlc_rng *rngs[RLC__OFFLINE_MAX_RNGS];
+    int nrngs;
 } rlc__offline_core;
+
+/* Registers one of the agent's random streams (at most RLC__OFFLINE_MAX_RNGS). */
+void rlc__offline_track_rng(rlc__offline_core *c, rlc_rng *r);
 
 /* Fills core from the common config keys (a config struct of any offline table starts with
  * RLC_OFFLINE_COMMON_FIELDS: read through the table by name) and a's spaces, allocates its

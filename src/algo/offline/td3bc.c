@@ -100,6 +100,8 @@ static rlc_status td3bc_init(rlc_agent *a) {
     rlc_rng init_rng;
     rlc_rng_seed_stream(&init_rng, a->seed, 0);
     rlc_rng_seed_stream(&s->rng_noise, a->seed, 3);
+    rlc__offline_track_rng(&s->core, &s->rng_noise);
+    rlc__offline_track_rng(&s->core, &s->pol.rng);
     s->pa = rlc_params_create(RLC_F32);
     s->pq = rlc_params_create(RLC_F32);
     if (!s->pa || !s->pq) st = RLC_ERR_NOMEM;

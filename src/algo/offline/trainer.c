@@ -135,6 +135,99 @@ static void prepare(rlc__offline_core *c) {
     }
 }
 
+/* ---- resumable checkpoints -------------------------------------------------------------- */
+
+enum { CK_U, CK_UPDATES, CK_EPISODES, CK_STEPS, CK_N };
+
+/* The agent (as rlc_agent_save) plus the run's state: update counters, the dataset's size (a
+ * check), the sampler's and the algorithm's random streams and the last evaluation. */
+static rlc_status write_ckpt(rlc_agent *a, const rlc__offline_core *c, const char *path,
+                             int64_t u, int64_t total, const rlc_dataset_view *v,
+                             const rlc_rng *rng, const double last[3]) {
+    rlc_st_writer *w = rlc_st_writer_create();
+    if (!w) return RLC_ERR_NOMEM;
+    int64_t k[CK_N] = {u, c->updates, v->num_episodes, v->num_steps}, nk = CK_N, three = 3;
+    int64_t nr = (int64_t)sizeof(rlc_rng), shp[2] = {c->nrngs, nr};
+    uint8_t rb[RLC__OFFLINE_MAX_RNGS * sizeof(rlc_rng)];
+    for (int i = 0; i < c->nrngs; i++)
+        memcpy(rb + (size_t)i * sizeof(rlc_rng), c->rngs[i], sizeof(rlc_rng));
+    char buf[32];
+    rlc_status st = rlc__agent_fill_writer(a, w);
+    if (!st) st = rlc_st_writer_add_copy(w, "offline.trainer.counters", RLC_ST_I64, 1, &nk, k);
+    if (!st) st = rlc_st_writer_add_copy(w, "offline.trainer.rng", RLC_ST_U8, 1, &nr, rng);
+    if (!st) st = rlc_st_writer_add_copy(w, "offline.trainer.algo_rngs", RLC_ST_U8, 2, shp, rb);
+    if (!st) st = rlc_st_writer_add_copy(w, "offline.trainer.last_eval", RLC_ST_F64, 1, &three, last);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.mode", "offline");
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)a->seed);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.seed", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)total);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.total_steps", buf);
+    snprintf(buf, sizeof buf, "%lld", (long long)u);
+    if (!st) st = rlc_st_writer_set_meta(w, "rlc.ckpt.step", buf);
+    if (!st) st = rlc_st_writer_save(w, path);
+    rlc_st_writer_destroy(w);
+    return st;
+}
+
+static rlc_status ck_meta(const rlc_st_file *f, const char *path, const char *key, const char *what,
+                          const char *want) {
+    const char *m = rlc_st_meta(f, key);
+    if (m && !strcmp(m, want)) return RLC_OK;
+    return rlc_error(RLC_ERR_FORMAT, "%s: checkpoint of another run (%s %s, expected %s)", path,
+                     what, m ? m : "missing", want);
+}
+
+/* Restores the run state of write_ckpt's file into the agent and *u, *rng, last; checks
+ * everything before anything is changed (the parameters are read last, each set checked
+ * before it is copied). */
+static rlc_status read_ckpt(rlc_agent *a, rlc__offline_core *c, const char *path, int64_t total,
+                            const rlc_dataset_view *v, int64_t *u, rlc_rng *rng, double last[3]) {
+    rlc_st_file *f = NULL;
+    rlc_status st = rlc_st_load(path, &f);
+    if (st) return st;
+    const char *mode = rlc_st_meta(f, "rlc.ckpt.mode");
+    if (!mode || strcmp(mode, "offline"))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: not a resumable checkpoint of an offline run", path);
+    char want[32];
+    if (!st) st = ck_meta(f, path, "rlc.algo", "algo", a->algo->name);
+    if (!st) st = ck_meta(f, path, "rlc.env", "env", a->env_id);
+    snprintf(want, sizeof want, "%llu", (unsigned long long)a->seed);
+    if (!st) st = ck_meta(f, path, "rlc.ckpt.seed", "seed", want);
+    snprintf(want, sizeof want, "%lld", (long long)total);
+    if (!st) st = ck_meta(f, path, "rlc.ckpt.total_steps", "updates", want);
+    int64_t k[CK_N], nk = CK_N, three = 3, nr = (int64_t)sizeof(rlc_rng), shp[2] = {c->nrngs, nr};
+    uint8_t rb[RLC__OFFLINE_MAX_RNGS * sizeof(rlc_rng)];
+    rlc_rng tr;
+    double le[3];
+    if (!st) st = rlc_st_read_into(f, "offline.trainer.counters", RLC_ST_I64, 1, &nk, k);
+    if (!st && (k[CK_EPISODES] != v->num_episodes || k[CK_STEPS] != v->num_steps))
+        st = rlc_error(RLC_ERR_FORMAT,
+                       "%s: checkpoint of a run on another dataset (%lld episodes, %lld steps; "
+                       "this one has %lld, %lld)",
+                       path, (long long)k[CK_EPISODES], (long long)k[CK_STEPS],
+                       (long long)v->num_episodes, (long long)v->num_steps);
+    if (!st && (k[CK_U] < 1 || k[CK_U] > total || k[CK_UPDATES] < 0))
+        st = rlc_error(RLC_ERR_FORMAT, "%s: corrupt update counters (%lld of %lld)", path,
+                       (long long)k[CK_U], (long long)total);
+    if (!st) st = rlc_st_read_into(f, "offline.trainer.rng", RLC_ST_U8, 1, &nr, &tr);
+    if (!st) st = rlc_st_read_into(f, "offline.trainer.algo_rngs", RLC_ST_U8, 2, shp, rb);
+    if (!st) st = rlc_st_read_into(f, "offline.trainer.last_eval", RLC_ST_F64, 1, &three, le);
+    if (!st) st = rlc_params_read(a->algo->params(a), f, "", RLC_CKPT_OPTIM);
+    if (!st && a->algo->read_state) st = a->algo->read_state(a, f);
+    if (!st) {
+        for (int i = 0; i < c->nrngs; i++)
+            memcpy(c->rngs[i], rb + (size_t)i * sizeof(rlc_rng), sizeof(rlc_rng));
+        c->updates = k[CK_UPDATES];
+        *u = k[CK_U];
+        *rng = tr;
+        memcpy(last, le, sizeof le);
+    } else if (st != RLC_ERR_NOMEM && st != RLC_ERR_FORMAT) {
+        st = rlc_error(RLC_ERR_FORMAT, "%s: %s", path, rlc_last_error());
+    }
+    rlc_st_file_destroy(f);
+    return st;
+}
+
 rlc_status rlc_offline_train(rlc_agent *a, const rlc_dataset *d, const rlc_offline_options *opt,
                              rlc_offline_result *res) {
     if (!a || !d) return rlc_error(RLC_ERR_INVALID, "offline_train: NULL argument");
@@ -189,9 +282,12 @@ rlc_status rlc_offline_train(rlc_agent *a, const rlc_dataset *d, const rlc_offli
     al->base.begin(a, o.updates);
 
     rlc__update_info info = {0};
-    double t0 = rlc_time_now(), last_ret = NAN, last_std = NAN, last_norm = NAN;
+    double t0 = rlc_time_now(), last[3] = {NAN, NAN, NAN};
     int64_t u = 0;
-    while (u < o.updates) {
+    if (o.resume_path) st = read_ckpt(a, c, o.resume_path, o.updates, &v, &u, &rng, last);
+    double last_ret = last[0], last_std = last[1], last_norm = last[2];
+    if (!st && o.progress) rlc_progress_update(o.progress, u);
+    while (!st && u < o.updates) {
         if ((st = rlc_dataset_sampler_sample(smp, &rng, c->B, &b))) break;
         prepare(c);
         info.n = 0;
@@ -233,7 +329,12 @@ rlc_status rlc_offline_train(rlc_agent *a, const rlc_dataset *d, const rlc_offli
         }
         if (o.checkpoint_path && (u % o.checkpoint_every == 0 || u == o.updates)) {
             if (o.logger && (st = rlc_logger_flush(o.logger))) break;
-            if ((st = rlc_agent_save(a, o.checkpoint_path))) break;
+            double le[3] = {last_ret, last_std, last_norm};
+            if ((st = write_ckpt(a, c, o.checkpoint_path, u, o.updates, &v, &rng, le))) break;
+            if (o.stop_at > 0 && u >= o.stop_at) {
+                rlc_progress_update(o.progress, u);
+                break; /* as if killed right after the checkpoint */
+            }
         }
         rlc_progress_update(o.progress, u);
     }
