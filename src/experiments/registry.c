@@ -67,7 +67,7 @@ static const rlc_experiment EXPERIMENTS[] = {
      "expert demonstrations cut the episodes needed to reach an epsilon-optimal policy, roughly "
      "as 1/N^E (log-log slope in [-1.5, -0.5]), and beat UCBVI without demonstrations and BC "
      "alone",
-     "not reproduced", rlc__exp_demo_regularized},
+     "reproduced", rlc__exp_demo_regularized},
     {"pairs-trading", 55, "Deep Q-learning for statistical arbitrage (pairs trading, walk-forward)",
      "out-of-sample Sharpe after costs of DQN on spread features beats the z-score threshold "
      "rule on a regime-switching cointegrated pair, and DQN makes no profit on a random-walk "
