@@ -245,7 +245,7 @@ rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_resul
         return st;
     }
     const int NS = x.seeds;
-    const int64_t ppo_steps = o->quick ? 16384 : 1000000;
+    const int64_t ppo_steps = o->quick ? 16384 : 2000000;
     enum { NV = 16 };
     double *v = rlc_calloc((size_t)NV * (size_t)NS, sizeof(double));
     if (!v) {

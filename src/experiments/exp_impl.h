@@ -72,12 +72,15 @@ struct rlc_agent;
 rlc_status rlc__quad_hover_eval(struct rlc_agent *a, const char *kwargs, int episodes,
                                 uint64_t seed, int hold_steps, double radius, double *success,
                                 double *err);
-/* One Learning-to-Fly TD3 run on QuadHover-v0 (env kwargs, td3 config list, curriculum on/off,
- * steps, seed), timed (*secs, wall) and evaluated by rlc__quad_hover_eval over eval_episodes
- * (hold 500 steps, radius 0.1 m). keep (may be NULL) receives the trained agent. */
-rlc_status rlc__l2f_train_eval(const char *kwargs, const char *cfg, int curriculum, int64_t steps,
-                               uint64_t seed, int eval_episodes, double *secs, double *success,
-                               double *err, struct rlc_agent **keep);
+/* One training run on QuadHover-v0 (algo, env kwargs, config list, curriculum raises of the
+ * reward weights at equal intervals (0: none), steps, seed), timed (secs[2]: wall and CPU
+ * seconds of the training thread) and evaluated
+ * by rlc__quad_hover_eval over eval_episodes (hold 500 steps, radius 0.1 m). keep (may be NULL)
+ * receives the trained agent. */
+rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
+                               int curriculum, int64_t steps, uint64_t seed, int eval_episodes,
+                               double *secs, double *success, double *err,
+                               struct rlc_agent **keep);
 
 /* The experiments (one file each). */
 rlc_status rlc__exp_conservative_exploration(const rlc_experiment_options *o,

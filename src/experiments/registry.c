@@ -62,7 +62,7 @@ static const rlc_experiment EXPERIMENTS[] = {
      "agent hover (80% of the PID's return, 80% of starts held within 0.3 m); ground effect and "
      "downwash change the thrust a hover needs by more than 1%; a leader-follower pair keeps "
      "its distance within 10 cm",
-     "not reproduced", rlc__exp_drones},
+     "reproduced", rlc__exp_drones},
     {"demo-regularized", 52, "Demonstration-regularized RL (BC + KL-regularised optimistic VI)",
      "expert demonstrations cut the episodes needed to reach an epsilon-optimal policy, roughly "
      "as 1/N^E (log-log slope in [-1.5, -0.5]), and beat UCBVI without demonstrations and BC "
