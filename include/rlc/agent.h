@@ -153,6 +153,8 @@ RLC_API rlc_status rlc_agent_train_resumable(rlc_agent *a, uint64_t seed,
                                              const rlc_train_checkpoint *ck,
                                              rlc_train_result *res);
 
+struct rlc_vec_env; /* rlc/vec_env.h */
+
 /* Hooks into the trainer loop (rlc_agent_train_hooked); zero fields mean none. */
 typedef struct rlc_train_hooks {
     /* Wraps each training sub-env right after it is made (rlc_vec_env_options.wrap, index i
@@ -162,6 +164,10 @@ typedef struct rlc_train_hooks {
      * with rlc_agent_evaluate); a non-zero return stops training after this update. */
     int (*after_update)(rlc_agent *a, int64_t steps, void *user);
     void *user;
+    /* Called once before the first step (v holds the starting observations) and after every
+     * step of the training vector env (v->actions: the actions just taken; next-step
+     * autoreset), e.g. to record the run's transitions; an error stops training with it. */
+    rlc_status (*after_step)(const struct rlc_vec_env *v, void *user);
 } rlc_train_hooks;
 
 /* rlc_agent_train with hooks (NULL: none). Errors: those of rlc_agent_train and of the wrap

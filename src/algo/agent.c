@@ -410,9 +410,11 @@ static rlc_status train_loop(rlc_agent *a, uint64_t seed, const rlc_train_option
     int stop = 0, killed = 0;
     int64_t g_eps = ls.episodes, g_nrecent = ls.n_recent; /* over all ranks */
     double g_mean = NAN;
-    while (ls.steps < o.total_steps && !stop) {
+    if (hooks && hooks->after_step) st = hooks->after_step(v, hooks->user);
+    while (!st && ls.steps < o.total_steps && !stop) {
         if ((st = a->algo->train_act(a, v))) break;
         if ((st = rlc_vec_env_step(v, NULL))) break;
+        if (hooks && hooks->after_step && (st = hooks->after_step(v, hooks->user))) break;
         ls.steps += (int64_t)a->num_envs * world; /* every rank steps together */
         int pending = 0;
         for (int i = 0; i < a->num_envs; i++) {

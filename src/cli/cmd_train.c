@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/train_record.h"
 #include "cli/train_snapshot.h"
 #include "rlc/agent.h"
 #include "rlc/dist.h"
@@ -42,6 +43,7 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "                 [--checkpoint-every N] [--eval-every N [--eval-episodes K]]\n"
             "                 [--mpi] [--dist-check]\n"
             "                 [--snapshot-teacher MODEL [--snapshot-horizon H]]\n"
+            "                 [--record-dataset OUT]\n"
             "       rlc train --resume DIR [--quiet]\n"
             "       mpirun -np K rlc train ...   (distributed: docs/distributed.md)\n\n"
             "Trains an agent and writes DIR/config.json, DIR/progress.csv (and .jsonl,\n"
@@ -62,6 +64,10 @@ static RLC_CONFIG_TABLE(train_config_table, train_config, TRAIN_FIELDS)
             "--snapshot-teacher MODEL (a saved agent or its run folder) trains with Snapshot RL\n"
             "(S3RL): episodes start from states of 10 teacher episodes, clustered (k-means, 8),\n"
             "cut after H steps (--snapshot-horizon, 0 = off); no checkpoints, no --resume.\n"
+            "--record-dataset OUT saves every env transition of the run as a dataset (a Minari\n"
+            "folder, or a D4RL file for OUT ending in .hdf5/.h5): the behaviour of a learning\n"
+            "agent, as D4RL's medium-replay; not with --resume or MPI; OUT must not exist\n"
+            "(unless --force).\n"
             "`rlc train --algo ppo --help` lists the algorithm's --set keys.\n"
             "Offline algorithms (bc, td3bc, iql, cql, awac) train from a dataset:\n"
             "`rlc train --algo iql --dataset PATH` (see `rlc train --algo iql --help`).\n");
@@ -206,6 +212,7 @@ typedef struct train_eval {
     FILE *print;
     rlc_status st; /* the evaluation's error, which stops training */
     rlc__cli_snapshot *snap; /* --snapshot-teacher: its wrap hook's data */
+    rlc__cli_record *rec;    /* --record-dataset: the after_step hook's data */
 } train_eval;
 
 static int eval_write(rlc_agent *a, train_eval *ev, long long step) {
@@ -247,6 +254,10 @@ static int eval_after_update(rlc_agent *a, int64_t steps, void *user) {
 
 static rlc_status eval_snapshot_wrap(rlc_env **env, int index, void *user) {
     return rlc__cli_snapshot_wrap(env, index, ((train_eval *)user)->snap);
+}
+
+static rlc_status record_after_step(const struct rlc_vec_env *v, void *user) {
+    return rlc__cli_record_step(((train_eval *)user)->rec, v);
 }
 
 int rlc_cli_train(int argc, char **argv) {
@@ -295,7 +306,7 @@ static int train_main(int argc, char **argv, int rank, int world) {
     int nsets = 0, force = 0, quiet = 0, help = 0, has_steps = 0, has_seed = 0;
     long long steps = 100000, seed = 0, log_interval = 0, ck_every = 0, stop_at = 0;
     long long eval_every = -1, eval_episodes = -1; /* -1: not given */
-    const char *snap_teacher = NULL;
+    const char *snap_teacher = NULL, *record = NULL;
     long long snap_horizon = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -320,6 +331,8 @@ static int train_main(int argc, char **argv, int rank, int world) {
             resume = argv[++i];
         } else if (has && !strcmp(a, "--snapshot-teacher")) {
             snap_teacher = argv[++i];
+        } else if (has && !strcmp(a, "--record-dataset")) {
+            record = argv[++i];
         } else if (has && !strcmp(a, "--snapshot-horizon")) {
             if (parse_i64(argv[++i], 0, &snap_horizon)) {
                 fprintf(stderr, "rlc train: --snapshot-horizon expects an integer >= 0, got '%s'\n",
@@ -391,6 +404,10 @@ static int train_main(int argc, char **argv, int rank, int world) {
     const rlc_config_table *t = NULL;
     void *cfg = NULL;
     train_config rtc; /* the resumed run's trainer fields */
+    if (resume && record && !help) {
+        fprintf(stderr, "rlc train: --record-dataset works without --resume and MPI\n");
+        return 2;
+    }
     if (resume && !help) {
         if (out_dir || force) {
             fprintf(stderr, "rlc train: --resume DIR continues DIR in place (no --out/--force)\n");
@@ -635,20 +652,34 @@ static int train_main(int argc, char **argv, int rank, int world) {
         rlc_train_result res = {0};
         rlc_status st = RLC_OK;
         rlc__cli_snapshot snap = {0};
+        rlc__cli_record rec = {0};
         /* evaluation on rank 0 only: it changes nothing the ranks share */
         train_eval ev = {.every = eval_every, .last = -1, .episodes = (int)eval_episodes,
-                         .print = quiet || o.print == NULL ? NULL : stdout, .snap = &snap};
+                         .print = quiet || o.print == NULL ? NULL : stdout, .snap = &snap,
+                         .rec = &rec};
+        if (record && (resume || world > 1)) {
+            st = rlc_error(RLC_ERR_UNSUPPORTED, "--record-dataset works without --resume and MPI");
+        } else if (record && !force && access(record, F_OK) == 0) {
+            st = rlc_error(RLC_ERR_UNSUPPORTED, "--record-dataset %s exists (use --force to replace it)",
+                           record);
+        } else if (record) {
+            char who[300];
+            snprintf(who, sizeof who, "rlc train --algo %s (seed %lld, %lld steps)", algo, seed,
+                     steps);
+            st = rlc__cli_record_init(&rec, agent, who);
+        }
         int evaluating = eval_every > 0 && rank == 0;
-        if (evaluating) {
+        if (!st && evaluating) {
             ev.next = (ck_step / eval_every + 1) * eval_every;
             snprintf(ev.path, sizeof ev.path, "%s/eval.csv", dir);
             ev.ret = rlc_malloc(sizeof(double) * (size_t)eval_episodes);
             if (!ev.ret) st = RLC_ERR_NOMEM;
         }
         rlc_train_hooks hk = {snap_teacher ? eval_snapshot_wrap : NULL,
-                              evaluating ? eval_after_update : NULL, &ev};
+                              evaluating ? eval_after_update : NULL, &ev,
+                              record ? record_after_step : NULL};
         if (st) {
-            /* no memory for the returns */
+            /* no memory for the returns, or a refused --record-dataset */
         } else if (snap_teacher && (resume || world > 1)) {
             st = rlc_error(RLC_ERR_UNSUPPORTED,
                            "--snapshot-teacher works without --resume and MPI");
@@ -670,6 +701,14 @@ static int train_main(int argc, char **argv, int rank, int world) {
         int stopped = stop_at > 0 && res.steps < steps; /* --stop-at: as if killed */
         if (!st && evaluating && !stopped && ev.last < res.steps)
             st = eval_write(agent, &ev, res.steps) ? ev.st : RLC_OK; /* the final policy */
+        if (!st && record && !stopped) {
+            st = rlc__cli_record_save(&rec, record);
+            if (!st && !quiet)
+                printf("recorded %lld episodes, %lld transitions -> %s\n",
+                       (long long)rlc_dataset_num_episodes(rec.d),
+                       (long long)rlc_dataset_num_steps(rec.d), record);
+        }
+        rlc__cli_record_free(&rec);
         rlc_free(ev.ret);
         if (st) res.steps = 0;
         if (world > 1) signal(SIGTERM, SIG_DFL);

@@ -63,7 +63,7 @@ static rlc_status run_rlif(const rlc_rlif_expert *ex, int64_t budget, uint64_t s
     if (!st) st = rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, cfg, seed);
     if (st) return st;
     rlif_ctx c = {*ex, NULL, budget, 0, 0, 0, 0};
-    rlc_train_hooks h = {wrap_rlif, rlif_after, &c};
+    rlc_train_hooks h = {.wrap = wrap_rlif, .after_update = rlif_after, .user = &c};
     rlc_train_options o = {0};
     o.total_steps = budget; /* agent decisions; the hook stops at the env-step budget */
     st = rlc_agent_train_hooked(a, seed, &o, &h, NULL);

@@ -115,7 +115,7 @@ static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *s
     st = rlc_agent_create(&a, t->algo, t->env, NULL, cfgbuf, seed);
     if (st) return st;
     run_ctx c = {states, n, *so, t, t->eval_every, -1, npts, hit_curve, RLC_OK};
-    rlc_train_hooks h = {s3rl ? wrap_snapshot : NULL, after_update, &c};
+    rlc_train_hooks h = {.wrap = s3rl ? wrap_snapshot : NULL, .after_update = after_update, .user = &c};
     rlc_train_options o = {0};
     o.total_steps = t->budget;
     st = rlc_agent_train_hooked(a, seed, &o, &h, NULL);

@@ -109,7 +109,7 @@ static void test_rlif_learns_from_interventions(void **st) {
     assert_int_equal(rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, cfg, 2), RLC_OK);
     ctx c;
     rlc_rlif_pendulum_expert(&c.ex, 0.6);
-    rlc_train_hooks h = {wrap, NULL, &c};
+    rlc_train_hooks h = {.wrap = wrap, .user = &c};
     rlc_train_options o = {0};
     o.total_steps = 6000;
     assert_int_equal(rlc_agent_train_hooked(a, 2, &o, &h, NULL), RLC_OK);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "rlc/agent.h"
+#include "rlc/dataset.h"
 #include "rlc/safetensors.h"
 
 static rlc_ppo_config small_config(void) {
@@ -325,6 +326,78 @@ static void test_cli_offline_resume(void **st) {
 #undef OFF_ARGS
 }
 
+/* `rlc train --record-dataset`: every transition of the training run in a dataset. Checked
+ * against the env itself: the first episode of each sub-env (reset with seed + i) replayed
+ * with the recorded actions gives the recorded observations, rewards and flags; every episode
+ * but the ones cut by the end of training ends at its first termination or truncation; worker
+ * threads do not change the dataset; refusals by message. */
+static void test_cli_record_dataset(void **st) {
+    (void)st;
+    if (getenv("RLC_VALGRIND")) skip(); /* spawns the rlc program */
+    const char *tmp = rlc_test_tmpdir();
+    char args[2048], p1[700], p2[700];
+#define REC_ARGS "train --env CartPole-v1 --algo ppo --steps 3000 --seed 5 --quiet --set num_envs=4"
+    snprintf(p1, sizeof p1, "%s/rec1", tmp);
+    snprintf(p2, sizeof p2, "%s/rec2.hdf5", tmp);
+    snprintf(args, sizeof args, REC_ARGS " --out %s/rec_run1 --record-dataset %s", tmp, p1);
+    free(expect(args, 0, NULL));
+    snprintf(args, sizeof args, REC_ARGS " --set num_threads=2 --out %s/rec_run2 --record-dataset %s",
+             tmp, p2);
+    free(expect(args, 0, NULL));
+    rlc_dataset *d = NULL, *d2 = NULL;
+    assert_int_equal(rlc_dataset_load(&d, p1), RLC_OK);
+    assert_int_equal(rlc_dataset_load(&d2, p2), RLC_OK);
+    rlc_dataset_view v, v2;
+    rlc_dataset_view_get(d, &v);
+    rlc_dataset_view_get(d2, &v2);
+    assert_string_equal(rlc_dataset_meta_get(d)->env_id, "CartPole-v1");
+    assert_true(v.num_steps > 2900 && v.num_steps <= 3000 && v.num_episodes > 4);
+    assert_int_equal(v.num_steps, v2.num_steps);
+    assert_int_equal(v.num_episodes, v2.num_episodes);
+    assert_memory_equal(v.observations, v2.observations,
+                        sizeof(float) * (size_t)((v.num_steps + v.num_episodes) * 4));
+    assert_memory_equal(v.actions, v2.actions, sizeof(float) * (size_t)v.num_steps);
+    int cut = 0;
+    for (int64_t e = 0; e < v.num_episodes; e++) {
+        int64_t a = v.episode_offsets[e], b = v.episode_offsets[e + 1];
+        for (int64_t t = a; t < b - 1; t++)
+            assert_int_equal(v.terminations[t] | v.truncations[t], 0);
+        assert_true(v.terminations[b - 1] | v.truncations[b - 1]);
+        cut += !v.terminations[b - 1] && b - a < 500; /* cut by the end of training */
+        assert_close(v.episode_returns[e], (double)(b - a), 0); /* CartPole: 1 per step */
+    }
+    assert_true(cut <= 4);
+    for (int i = 0; i < 4; i++) {
+        rlc_env *env = NULL;
+        assert_int_equal(rlc_env_make(&env, "CartPole-v1", NULL), RLC_OK);
+        float obs[4];
+        assert_int_equal(rlc_env_reset(env, 5 + i, obs), RLC_OK);
+        int64_t found = -1;
+        for (int64_t e = 0; e < v.num_episodes && found < 0; e++)
+            if (!memcmp(v.observations + (v.episode_offsets[e] + e) * 4, obs, sizeof obs)) found = e;
+        if (found < 0) fail_msg("no episode starts with sub-env %d's first reset", i);
+        int64_t a = v.episode_offsets[found], b = v.episode_offsets[found + 1];
+        for (int64_t t = a; t < b; t++) {
+            int64_t act = (int64_t)v.actions[t];
+            rlc_step_result r;
+            assert_int_equal(rlc_env_step(env, &act, obs, &r), RLC_OK);
+            assert_memory_equal(v.observations + (t + 1 + found) * 4, obs, sizeof obs);
+            assert_true(v.rewards[t] == (float)r.reward);
+            assert_int_equal(v.terminations[t], r.terminated);
+            assert_int_equal(v.truncations[t], t == b - 1 ? !r.terminated || r.truncated : r.truncated);
+        }
+        rlc_env_destroy(env);
+    }
+    rlc_dataset_destroy(d);
+    rlc_dataset_destroy(d2);
+    /* refusals: an existing OUT without --force, --resume */
+    snprintf(args, sizeof args, REC_ARGS " --out %s/rec_run3 --record-dataset %s", tmp, p1);
+    free(expect(args, 2, "exists (use --force to replace it)"));
+    snprintf(args, sizeof args, "train --resume %s/rec_run1 --record-dataset %s/rec3", tmp, tmp);
+    free(expect(args, 2, "--record-dataset works without --resume and MPI"));
+#undef REC_ARGS
+}
+
 /* --eval-every: rows in eval.csv at every multiple and at the end, the last equal to `rlc
  * eval`; the training run is unchanged by it; a resumed run ends with the same eval.csv. */
 static void test_cli_eval_every(void **st) {
@@ -441,4 +514,5 @@ static void test_cli_bench(void **st) {
 
 RLC_TESTS(algo_trainer, cmocka_unit_test(test_resume_exact_api), cmocka_unit_test(test_cli_resume),
           cmocka_unit_test(test_cli_eval_every), cmocka_unit_test(test_cli_offline_resume),
+          cmocka_unit_test(test_cli_record_dataset),
           cmocka_unit_test(test_cli_plot), cmocka_unit_test(test_cli_bench))
