@@ -3,6 +3,8 @@
 #ifndef RLC_CLI_H
 #define RLC_CLI_H
 
+#include "rlc/config.h"
+
 typedef struct rlc_cli_command {
     const char *name;
     const char *help;
@@ -22,6 +24,12 @@ int rlc__cli_train_offline(int argc, char **argv);
  * run logs the later rows again). jsonl: rows start with {"step": N. Missing file: fine.
  * Returns 0, or -1 when the file cannot be rewritten (cmd_train.c). */
 int rlc__cli_truncate_progress(const char *path, int jsonl, long long step);
+/* Reads DIR/config.json written by rlc train: the trainer's fields (table tt into tc, which
+ * has an "algo" key) and the algorithm's, tried against each online (offline = 0) or offline
+ * algorithm's table; the one named by "algo" that reads every key wins (*t_out, and a new
+ * *cfg_out to free). Returns 0, or 1 (no memory) / 2 after saying why (cmd_train.c). */
+int rlc__cli_load_run_config(const char *dir, const rlc_config_table *tt, void *tc, int offline,
+                             const rlc_config_table **t_out, void **cfg_out);
 int rlc_cli_eval(int argc, char **argv);  /* cmd_eval.c */
 /* Mean, population std, min and max of n > 0 episode returns (rlc eval's line, eval.csv). */
 void rlc__cli_returns_summary(const double *r, long long n, double *mean, double *std,

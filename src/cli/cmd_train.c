@@ -16,6 +16,7 @@
 #include "rlc/agent.h"
 #include "rlc/dist.h"
 #include "rlc/log.h"
+#include "rlc/offline.h"
 #include "rlc/safetensors.h"
 
 /* The trainer's own options, saved beside the algorithm's in config.json. */
@@ -107,11 +108,6 @@ int rlc__cli_truncate_progress(const char *path, int jsonl, long long step) {
     return 0;
 }
 
-/* Reads DIR/config.json written by rlc train: the trainer's fields and the algorithm's (tried
- * against each algorithm's table; the one named by "algo" that reads every key wins). */
-static int load_run_config(const char *dir, void *tc_out, const rlc_config_table **t_out,
-                           void **cfg_out);
-
 static int parse_i64(const char *s, long long lo, long long *out) {
     char *end;
     errno = 0;
@@ -122,8 +118,8 @@ static int parse_i64(const char *s, long long lo, long long *out) {
     return 0;
 }
 
-static int load_run_config(const char *dir, void *tc_out, const rlc_config_table **t_out,
-                           void **cfg_out) {
+int rlc__cli_load_run_config(const char *dir, const rlc_config_table *tt, void *tc, int offline,
+                             const rlc_config_table **t_out, void **cfg_out) {
     char path[1200];
     snprintf(path, sizeof path, "%s/config.json", dir);
     FILE *f = fopen(path, "rb");
@@ -132,16 +128,18 @@ static int load_run_config(const char *dir, void *tc_out, const rlc_config_table
         return 2;
     }
     fclose(f);
-    train_config *tc = tc_out;
-    char err[1024] = "";
+    char err[1024] = "", algo[RLC_CONFIG_STR_MAX + 8];
     for (int i = 0; i < rlc_algo_count(); i++) {
-        const rlc_config_table *t = rlc_algo_config_table(rlc_algo_name(i));
+        const char *name = rlc_algo_name(i);
+        if (rlc_algo_is_offline(name) != offline) continue;
+        const rlc_config_table *t = rlc_algo_config_table(name);
         void *cfg = rlc_malloc(t->size);
         if (!cfg) return 1;
-        rlc_config_defaults(train_config_table(), tc);
+        rlc_config_defaults(tt, tc);
         rlc_config_defaults(t, cfg);
-        rlc_config_ref refs[2] = {{train_config_table(), tc}, {t, cfg}};
-        if (!rlc_config_load_n(refs, 2, path) && !strcmp(tc->algo, rlc_algo_name(i))) {
+        rlc_config_ref refs[2] = {{tt, tc}, {t, cfg}};
+        if (!rlc_config_load_n(refs, 2, path) &&
+            !rlc_config_get(tt, tc, "algo", algo, sizeof algo) && !strcmp(algo, name)) {
             *t_out = t;
             *cfg_out = cfg;
             return 0;
@@ -149,7 +147,8 @@ static int load_run_config(const char *dir, void *tc_out, const rlc_config_table
         if (!err[0]) snprintf(err, sizeof err, "%s", rlc_last_error());
         rlc_free(cfg);
     }
-    fprintf(stderr, "rlc train: --resume %s: not an rlc run folder (%s)\n", dir, err);
+    fprintf(stderr, "rlc train: --resume %s: not an %s run folder (%s)\n", dir,
+            offline ? "offline" : "rlc", err);
     return 2;
 }
 
@@ -418,7 +417,7 @@ static int train_main(int argc, char **argv, int rank, int world) {
             fprintf(stderr, "rlc train: --resume %s: no such run folder\n", resume);
             return 2;
         }
-        int lrc = load_run_config(resume, &rtc, &t, &cfg);
+        int lrc = rlc__cli_load_run_config(resume, train_config_table(), &rtc, 0, &t, &cfg);
         if (lrc) return lrc;
         const char *bad = NULL;
         if (env && strcmp(env, rtc.env)) bad = "--env";

@@ -73,37 +73,6 @@ static void offline_names(FILE *f) {
         }
 }
 
-/* Reads DIR/config.json of an offline run (the trainer's fields and those of the offline
- * algorithm it names) into *tc and a new *cfg of table *t. Returns 0, or 2 after saying why. */
-static int load_offline_config(const char *dir, offline_train_config *tc,
-                               const rlc_config_table **t_out, void **cfg_out) {
-    char path[1200], err[1024] = "";
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    if (access(path, R_OK)) {
-        fprintf(stderr, "rlc train: --resume %s: not an rlc run folder (no config.json)\n", dir);
-        return 2;
-    }
-    for (int i = 0; i < rlc_algo_count(); i++) {
-        const char *name = rlc_algo_name(i);
-        if (!rlc_algo_is_offline(name)) continue;
-        const rlc_config_table *t = rlc_algo_config_table(name);
-        void *cfg = rlc_malloc(t->size);
-        if (!cfg) return 1;
-        rlc_config_defaults(offline_train_config_table(), tc);
-        rlc_config_defaults(t, cfg);
-        rlc_config_ref refs[2] = {{offline_train_config_table(), tc}, {t, cfg}};
-        if (!rlc_config_load_n(refs, 2, path) && !strcmp(tc->algo, name)) {
-            *t_out = t;
-            *cfg_out = cfg;
-            return 0;
-        }
-        if (!err[0]) snprintf(err, sizeof err, "%s", rlc_last_error());
-        rlc_free(cfg);
-    }
-    fprintf(stderr, "rlc train: --resume %s: not an offline run folder (%s)\n", dir, err);
-    return 2;
-}
-
 /* The update of DIR's checkpoint (its rlc.ckpt.step), or -1 after saying why; the checkpoint
  * must be of this run (algo, env, seed, updates: checked again, with the dataset, when it is
  * read) before the progress files are cut back to it. */
@@ -209,7 +178,7 @@ int rlc__cli_train_offline(int argc, char **argv) {
             fprintf(stderr, "rlc train: --resume DIR continues DIR in place (no --out/--force)\n");
             return 2;
         }
-        int lrc = load_offline_config(resume, &rtc, &t, &cfg);
+        int lrc = rlc__cli_load_run_config(resume, offline_train_config_table(), &rtc, 1, &t, &cfg);
         if (lrc) return lrc;
         const char *bad = NULL;
         if (env && strcmp(env, rtc.env)) bad = "--env";
