@@ -154,6 +154,7 @@ static void test_mb_vs_er(void **st) {
      * coupled world): the factored model helps on the factored world, not on the coupled one */
     assert_contains(r.reason, "factored Dyna's AUC gain over ER +");
     assert_contains(r.reason, "on the coupled world over ER -");
+    assert_contains(log, "Not part of the claim: AUC over the first 4000 real steps only");
     free(log);
 }
 
