@@ -136,6 +136,17 @@ static const run_spec TD3_RUN = {
     .steps = 900,
     .every = 50};
 
+/* TD3 with the asymmetric critic: the state standardisation is accumulated across the first
+ * kill (before learning starts) and frozen across the second */
+static const run_spec TD3_ASYM_RUN = {
+    .algo = "td3",
+    .env = "Pendulum-v1",
+    .sets = {"num_envs=2", "buffer_size=450", "learning_starts=300", "batch_size=32",
+             "hidden=32", "utd=0.75", "critic_state=1", NULL},
+    .seed = 9,
+    .steps = 900,
+    .every = 50};
+
 /* DQN with every replay feature (prioritized sum-tree, 3-step queues, a ring that wraps) and
  * hard target copies and epsilon decaying across the kill. */
 static void test_resume_dqn(void **st) {
@@ -156,6 +167,12 @@ static void test_resume_td3(void **st) {
     (void)st;
     const int64_t stops[] = {120, 640};
     check_resume(&TD3_RUN, stops, 2, 300);
+}
+
+static void test_resume_td3_asym(void **st) {
+    (void)st;
+    const int64_t stops[] = {120, 640};
+    check_resume(&TD3_ASYM_RUN, stops, 2, 300);
 }
 
 /* Resuming with another algorithm, env or replay capacity is refused with a message naming
@@ -210,4 +227,5 @@ static void test_resume_refused(void **st) {
 }
 
 RLC_TESTS(algo_resume, cmocka_unit_test(test_resume_dqn), cmocka_unit_test(test_resume_sac),
-          cmocka_unit_test(test_resume_td3), cmocka_unit_test(test_resume_refused))
+          cmocka_unit_test(test_resume_td3),
+          cmocka_unit_test(test_resume_td3_asym), cmocka_unit_test(test_resume_refused))
