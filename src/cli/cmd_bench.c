@@ -8,8 +8,10 @@
 
 #include "cli/cli.h"
 #include "rlc/agent.h"
+#include "rlc/dataset.h"
 #include "rlc/experiment.h"
 #include "rlc/log.h"
+#include "rlc/offline.h"
 
 #define MAX_SETS 128
 #define MAX_SEEDS 1000
@@ -20,7 +22,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: rlc bench learn --env ID --algo NAME --seeds N [--steps S] [--set k=v ...]\n"
             "                       [--kwargs k=v,...] [--out DIR] [--force]\n"
-            "                       [--eval-episodes E]\n\n"
+            "                       [--eval-episodes E]\n"
+            "       rlc bench learn --algo bc|td3bc|iql|cql|awac --dataset PATH --seeds N\n"
+            "                       [--steps UPDATES] [--env ID] ...\n\n"
             "Trains seeds 0..N-1 one after the other (run folders DIR/seed<i>, default DIR:\n"
             "runs/bench-<algo>-<env>), evaluates each final policy over E deterministic episodes\n"
             "(default 10, episode j reset with seed 1000000 + j) and prints the final return as\n"
@@ -28,7 +32,12 @@ static void usage(FILE *f) {
             "resamples), then the per-seed returns and wall times. Writes DIR/results.csv and\n"
             "DIR/curve.svg: the training return (return_mean of progress.csv) of each seed,\n"
             "linearly interpolated on a common grid of %d steps, drawn as the IQM over seeds\n"
-            "with its 95%% bootstrap CI as the band.\n",
+            "with its 95%% bootstrap CI as the band.\n"
+            "Offline algorithms train from --dataset (S gradient updates; env from the dataset\n"
+            "unless --env); the final return is also reported as D4RL's normalised score\n"
+            "100 (R - random) / (expert - random) when reference scores are known (the\n"
+            "dataset's, else rlc's table), and the curve is the evaluation return\n"
+            "(eval/return_mean; --set eval_every=K sets its points).\n",
             GRID);
 }
 
@@ -56,7 +65,7 @@ static double interp(const double *x, const double *y, int n, double g) {
 }
 
 static int bench_learn(int argc, char **argv) {
-    const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL;
+    const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL, *dataset = NULL;
     const char *sets[MAX_SETS];
     int nsets = 0, force = 0;
     long long seeds = 0, steps = 100000, eval_eps = EVAL_EPISODES;
@@ -76,6 +85,8 @@ static int bench_learn(int argc, char **argv) {
             out_dir = argv[++i];
         } else if (has && !strcmp(a, "--kwargs")) {
             kwargs = argv[++i];
+        } else if (has && !strcmp(a, "--dataset")) {
+            dataset = argv[++i];
         } else if (has && !strcmp(a, "--set")) {
             if (nsets == MAX_SETS) {
                 fprintf(stderr, "rlc bench: more than %d --set options\n", MAX_SETS);
@@ -105,17 +116,50 @@ static int bench_learn(int argc, char **argv) {
             return 2;
         }
     }
+    const int offline = rlc_algo_is_offline(algo);
+    if (offline != (dataset != NULL)) {
+        fprintf(stderr,
+                offline ? "rlc bench: %s is an offline algorithm: give its data with --dataset PATH\n"
+                        : "rlc bench: %s is an online algorithm: it takes no --dataset\n",
+                algo);
+        return 2;
+    }
+    rlc_dataset *data = NULL;
+    if (dataset) {
+        if (rlc_dataset_load(&data, dataset)) {
+            fprintf(stderr, "rlc bench: --dataset %s: %s\n", dataset, rlc_last_error());
+            return 2;
+        }
+        if (!env) env = rlc_dataset_meta_get(data)->env_id[0] ? rlc_dataset_meta_get(data)->env_id
+                                                              : NULL;
+    }
     if (!env || !seeds) {
-        fprintf(stderr, "rlc bench: --env ID and --seeds N are required\n");
+        fprintf(stderr, "rlc bench: --env ID (or a dataset naming its env) and --seeds N are "
+                        "required\n");
+        rlc_dataset_destroy(data);
         return 2;
     }
     const rlc_config_table *t = rlc_algo_config_table(algo);
     if (!t) {
         fprintf(stderr, "rlc bench: unknown algorithm '%s'\n", algo);
+        rlc_dataset_destroy(data);
         return 2;
     }
+    /* D4RL's normalised score: the dataset's reference scores, else rlc's table */
+    double ref_min = NAN, ref_max = NAN;
+    if (data) {
+        ref_min = rlc_dataset_meta_get(data)->ref_min_score;
+        ref_max = rlc_dataset_meta_get(data)->ref_max_score;
+    }
+    if (offline && !(isfinite(ref_min) && isfinite(ref_max) && ref_max != ref_min) &&
+        !rlc_dataset_ref_scores(env, &ref_min, &ref_max))
+        ref_min = ref_max = NAN;
+    const int normalized = offline && isfinite(ref_min) && isfinite(ref_max) && ref_max != ref_min;
     void *cfg = rlc_malloc(t->size);
-    if (!cfg) return 1;
+    if (!cfg) {
+        rlc_dataset_destroy(data);
+        return 1;
+    }
     rlc_config_defaults(t, cfg);
     int rc = 0;
     char dpath[4096], rel[300];
@@ -144,12 +188,13 @@ static int bench_learn(int argc, char **argv) {
     }
     int S = (int)seeds;
     double *final = calloc((size_t)S, sizeof(double)), *wall = calloc((size_t)S, sizeof(double));
-    double *train_ret = calloc((size_t)S, sizeof(double));
+    double *train_ret = calloc((size_t)S, sizeof(double)), *norm = calloc((size_t)S, sizeof(double));
     double *ev = malloc(sizeof(double) * (size_t)eval_eps);
-    if (!final || !wall || !train_ret || !ev) rc = 1;
+    if (!final || !wall || !train_ret || !norm || !ev) rc = 1;
     if (!rc)
-        printf("rlc bench learn: %s on %s, %d seeds x %lld steps -> %s\n", algo, env, S, steps,
-               dir);
+        printf("rlc bench learn: %s on %s%s%s, %d seeds x %lld %s -> %s\n", algo, env,
+               dataset ? " from " : "", dataset ? dataset : "", S, steps,
+               offline ? "updates" : "steps", dir);
     for (int s = 0; s < S && !rc; s++) {
         char sdir[1100];
         snprintf(sdir, sizeof sdir, "%s/seed%d", dir, s);
@@ -159,7 +204,16 @@ static int bench_learn(int argc, char **argv) {
         if (!st) st = rlc_agent_create(&ag, algo, env, kwargs, cfg, (uint64_t)s);
         if (!st) st = rlc_logger_create(&lg, sdir, NULL);
         rlc_train_result res = {0};
-        if (!st) {
+        if (!st && offline) {
+            rlc_offline_options o = {.updates = steps,
+                                     .log_interval = steps / GRID > 0 ? steps / GRID : 1,
+                                     .logger = lg,
+                                     .eval_seed = (uint64_t)s};
+            rlc_offline_result r;
+            st = rlc_offline_train(ag, data, &o, &r);
+            res.seconds = r.seconds;
+            res.mean_return = r.eval_return; /* the run's own last evaluation */
+        } else if (!st) {
             rlc_train_options o = {.total_steps = steps,
                                    .log_interval = steps / GRID > 0 ? steps / GRID : 1,
                                    .logger = lg};
@@ -185,15 +239,20 @@ static int bench_learn(int argc, char **argv) {
             final[s] = m / (double)eval_eps;
             wall[s] = res.seconds;
             train_ret[s] = res.mean_return;
-            printf("  seed %d: final return %.2f  (training %.2f)  %.1f s\n", s, final[s],
+            norm[s] = normalized ? 100.0 * (final[s] - ref_min) / (ref_max - ref_min) : NAN;
+            printf("  seed %d: final return %.2f", s, final[s]);
+            if (normalized) printf(" (normalised %.1f)", norm[s]);
+            printf("  (%s %.2f)  %.1f s\n", offline ? "last evaluation in training" : "training",
                    train_ret[s], wall[s]);
             fflush(stdout);
         }
         rlc_logger_destroy(lg);
         rlc_agent_destroy(ag);
     }
-    rlc_stats_ci ci = {0};
-    if (!rc && rlc_stats_bootstrap_ci(final, S, 1, RLC_STATS_IQM, 2000, 0.95, 0, &ci)) {
+    rlc_stats_ci ci = {0}, nci = {NAN, NAN, NAN};
+    if (!rc && (rlc_stats_bootstrap_ci(final, S, 1, RLC_STATS_IQM, 2000, 0.95, 0, &ci) ||
+                (normalized &&
+                 rlc_stats_bootstrap_ci(norm, S, 1, RLC_STATS_IQM, 2000, 0.95, 0, &nci)))) {
         fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
         rc = 1;
     }
@@ -204,6 +263,10 @@ static int bench_learn(int argc, char **argv) {
         printf("final return (%lld deterministic episodes per seed, %d seeds):\n", eval_eps, S);
         printf("  IQM %.2f\n  95%% CI [%.2f, %.2f] (stratified bootstrap, 2000 resamples)\n",
                ci.point, ci.lo, ci.hi);
+        if (normalized)
+            printf("normalised score (D4RL, random %.2f, expert %.2f): IQM %.1f, 95%% CI [%.1f, "
+                   "%.1f]\n",
+                   ref_min, ref_max, nci.point, nci.lo, nci.hi);
         printf("  wall time %.1f s in all, %.1f s per seed\n", tw, tw / S);
         char p[1200];
         snprintf(p, sizeof p, "%s/results.csv", dir);
@@ -212,10 +275,14 @@ static int bench_learn(int argc, char **argv) {
             fprintf(stderr, "rlc bench: cannot write %s\n", p);
             rc = 1;
         } else {
-            fprintf(f, "seed,final_return,train_return,wall_seconds,steps\n");
+            fprintf(f, "seed,final_return,train_return,wall_seconds,steps,normalized_score\n");
             for (int s = 0; s < S; s++)
-                fprintf(f, "%d,%.17g,%.17g,%.6f,%lld\n", s, final[s], train_ret[s], wall[s], steps);
+                fprintf(f, "%d,%.17g,%.17g,%.6f,%lld,%.17g\n", s, final[s], train_ret[s], wall[s],
+                        steps, norm[s]);
             fprintf(f, "# iqm,%.17g,ci_lo,%.17g,ci_hi,%.17g\n", ci.point, ci.lo, ci.hi);
+            if (normalized)
+                fprintf(f, "# normalized iqm,%.17g,ci_lo,%.17g,ci_hi,%.17g\n", nci.point, nci.lo,
+                        nci.hi);
             if (fclose(f)) rc = 1;
             printf("wrote %s\n", p);
         }
@@ -228,7 +295,9 @@ static int bench_learn(int argc, char **argv) {
         for (int s = 0; s < S && !rc; s++) {
             char sdir[1100];
             snprintf(sdir, sizeof sdir, "%s/seed%d", dir, s);
-            if (rlc__cli_read_curve(sdir, "step", "return_mean", &cx[s], &cy[s], &cn[s])) rc = 1;
+            if (rlc__cli_read_curve(sdir, "step", offline ? "eval/return_mean" : "return_mean",
+                                    &cx[s], &cy[s], &cn[s]))
+                rc = 1;
         }
         for (int g = 0; g < GRID && !rc; g++) {
             gx[g] = (double)steps * (g + 1) / GRID;
@@ -257,8 +326,8 @@ static int bench_learn(int argc, char **argv) {
             rlc_plot_options po;
             rlc_plot_options_init(&po);
             po.title = title;
-            po.xlabel = "step";
-            po.ylabel = "training return";
+            po.xlabel = offline ? "update" : "step";
+            po.ylabel = offline ? "evaluation return" : "training return";
             snprintf(p, sizeof p, "%s/curve.svg", dir);
             if (rlc_plot_write_svg(p, &po, &ser, 1)) {
                 fprintf(stderr, "rlc bench: %s\n", rlc_last_error());
@@ -271,8 +340,10 @@ static int bench_learn(int argc, char **argv) {
     free(final);
     free(wall);
     free(train_ret);
+    free(norm);
     free(ev);
     rlc_free(cfg);
+    rlc_dataset_destroy(data);
     return rc;
 }
 

@@ -510,6 +510,33 @@ static void test_cli_bench(void **st) {
     assert_non_null(strstr(s, "</svg>"));
     free(s);
     free(expect("bench learn --env CartPole-v1 --seeds 0", 2, "--seeds"));
+    /* offline: the final return as D4RL's normalised score, per seed and as IQM with CI;
+     * normalised = 100 (R - random) / (expert - random) with the dataset's reference scores */
+    snprintf(args, sizeof args,
+             "bench learn --algo bc --dataset tests/data/offline/pendulum_expert --seeds 2 "
+             "--steps 300 --set hidden=32 --set eval_every=150 --out %s/bench_off",
+             tmp);
+    out = expect(args, 0, "normalised score (D4RL, random");
+    free(out);
+    snprintf(p, sizeof p, "%s/bench_off/results.csv", tmp);
+    s = slurp(p);
+    rlc_dataset *d = NULL;
+    assert_int_equal(rlc_dataset_load(&d, "tests/data/offline/pendulum_expert"), RLC_OK);
+    double lo = rlc_dataset_meta_get(d)->ref_min_score, hi = rlc_dataset_meta_get(d)->ref_max_score;
+    rlc_dataset_destroy(d);
+    assert_true(isfinite(lo) && isfinite(hi) && hi > lo);
+    char *row = strstr(s, "\n0,");
+    assert_non_null(row);
+    double ret = strtod(row + 3, NULL), norm = NAN;
+    const char *c = row + 1;
+    for (int k = 0; k < 5 && c; k++) c = strchr(c + 1, ',');
+    assert_non_null(c);
+    norm = strtod(c + 1, NULL);
+    assert_close(norm, 100 * (ret - lo) / (hi - lo), 1e-9);
+    free(s);
+    free(expect("bench learn --algo iql --seeds 2", 2, "offline algorithm: give its data with --dataset"));
+    free(expect("bench learn --algo ppo --seeds 2 --dataset tests/data/offline/pendulum_expert", 2,
+                "online algorithm: it takes no --dataset"));
 }
 
 RLC_TESTS(algo_trainer, cmocka_unit_test(test_resume_exact_api), cmocka_unit_test(test_cli_resume),
