@@ -43,8 +43,8 @@ static const rlc_experiment EXPERIMENTS[] = {
      "regression) grow (slope >= 0.5), and HF-RFE needs fewer at H = 1000",
      "not reproduced", rlc__exp_hf_rfe},
     {"go-explore", 34, "Go-Explore: remember, return by state restore, explore; robustify",
-     "Go-Explore phase 1 reaches the goal of KeyDoorRooms-v0 in every seed while PPO and DQN "
-     "with the same env-step budget never do",
+     "Go-Explore phase 1 reaches the goal of KeyDoorRooms-v0 in every seed while PPO, PPO+RND "
+     "and DQN with the same env-step budget never do",
      "reproduced", rlc__exp_go_explore},
     {"rlif", 43, "RLIF: interactive imitation learning as RL (interventions as rewards)",
      "RLIF (SAC rewarded -1 per expert intervention, no task reward) beats HG-DAgger with the "
