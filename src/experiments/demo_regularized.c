@@ -95,8 +95,8 @@ rlc_status rlc__exp_demo_regularized(const rlc_experiment_options *o, rlc_experi
      * to where the smoothed pi_BC is eps-optimal by itself (the learner then needs 0 episodes).
      * With lambda = eps / (2 KL), that window spans about a factor Delta / (2 eps) in N^E
      * (Delta: a typical action gap), so eps is small: at eps = 0.1 the window is empty. */
-    setup su = {10, 4, 5, 0.5, 0.005, 0.005, 40000, 8,
-                {128, 256, 512, 1024, 2048, 4096, 8192, 16384}};
+    setup su = {
+        10, 4, 5, 0.5, 0.005, 0.005, 40000, 8, {128, 256, 512, 1024, 2048, 4096, 8192, 16384}};
     const double lam_c = 0.5;
     if (o->quick) {
         su.S = 6;
@@ -128,8 +128,8 @@ rlc_status rlc__exp_demo_regularized(const rlc_experiment_options *o, rlc_experi
     int *act = rlc_malloc(sizeof(int) * (size_t)H * S), *states = rlc_malloc(sizeof(int) * (H + 1));
     int *acts = rlc_malloc(sizeof(int) * H);
     rlc_mdp *m = NULL;
-    if (!eps_ep || !bc_gap || !bcs_gap || !lam || !val || !pistar || !pibc || !bcg || !cnt || !pi || !V ||
-        !xs || !act || !states || !acts) {
+    if (!eps_ep || !bc_gap || !bcs_gap || !lam || !val || !pistar || !pibc || !bcg || !cnt || !pi ||
+        !V || !xs || !act || !states || !acts) {
         st = RLC_ERR_NOMEM;
         goto fail;
     }

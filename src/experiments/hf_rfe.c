@@ -38,8 +38,7 @@ typedef struct setup {
  * but HF-RFE's scale-free pseudo-reward (normalised by its maximum, so it never saturates). */
 enum { M_HF, M_RFE, M_RAND, M_RFE_NORM, NM };
 static const char *const NAMES[NM] = {"HF-RFE (weighted)", "UCRL-RFE (Hoeffding)",
-                                      "random exploration",
-                                      "UCRL-RFE, normalised pseudo-reward"};
+                                      "random exploration", "UCRL-RFE, normalised pseudo-reward"};
 
 /* Working memory for one run (sized for the largest H). */
 typedef struct work {
@@ -120,8 +119,7 @@ static void pseudo_reward(const rlc_linmix *lm, work *w, const double *L) {
  * beta > 0 (UCRL-RFE): the reward is instead the bonus on its own next value,
  * r_h(s,a) = min(1, beta ||phi_{U_{h+1}}(s,a)||_{Sigma^-1}) / H with Sigma's Cholesky factor L
  * (one unit per step at most on the original [0, H] scale; the norm is scale-free). */
-static void plan_pseudo(const rlc_linmix *lm, work *w, rlc_rng *rng, double beta,
-                        const double *L) {
+static void plan_pseudo(const rlc_linmix *lm, work *w, rlc_rng *rng, double beta, const double *L) {
     int S = w->S, A = w->A, d = w->d, H = w->H;
     memset(w->U + (size_t)H * S, 0, sizeof(double) * S);
     for (int h = H - 1; h >= 0; h--) {
