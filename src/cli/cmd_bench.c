@@ -24,7 +24,7 @@ static void usage(FILE *f) {
             "                       [--kwargs k=v,...] [--out DIR] [--force]\n"
             "                       [--eval-episodes E]\n"
             "       rlc bench learn --algo bc|td3bc|iql|cql|awac --dataset PATH --seeds N\n"
-            "                       [--steps UPDATES] [--env ID] ...\n\n"
+            "                       [--steps UPDATES] [--env ID] [--ref-min R --ref-max E] ...\n\n"
             "Trains seeds 0..N-1 one after the other (run folders DIR/seed<i>, default DIR:\n"
             "runs/bench-<algo>-<env>), evaluates each final policy over E deterministic episodes\n"
             "(default 10, episode j reset with seed 1000000 + j) and prints the final return as\n"
@@ -36,7 +36,8 @@ static void usage(FILE *f) {
             "Offline algorithms train from --dataset (S gradient updates; env from the dataset\n"
             "unless --env); the final return is also reported as D4RL's normalised score\n"
             "100 (R - random) / (expert - random) when reference scores are known (the\n"
-            "dataset's, else rlc's table), and the curve is the evaluation return\n"
+            "dataset's, else rlc's table; --ref-min/--ref-max override them), and the curve is\n"
+            "the evaluation return\n"
             "(eval/return_mean; --set eval_every=K sets its points).\n",
             GRID);
 }
@@ -66,6 +67,7 @@ static double interp(const double *x, const double *y, int n, double g) {
 
 static int bench_learn(int argc, char **argv) {
     const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL, *dataset = NULL;
+    double ref_lo = NAN, ref_hi = NAN; /* --ref-min / --ref-max */
     const char *sets[MAX_SETS];
     int nsets = 0, force = 0;
     long long seeds = 0, steps = 100000, eval_eps = EVAL_EPISODES;
@@ -87,6 +89,15 @@ static int bench_learn(int argc, char **argv) {
             kwargs = argv[++i];
         } else if (has && !strcmp(a, "--dataset")) {
             dataset = argv[++i];
+        } else if (has && (!strcmp(a, "--ref-min") || !strcmp(a, "--ref-max"))) {
+            char *end;
+            double x = strtod(argv[i + 1], &end);
+            if (end == argv[i + 1] || *end || !isfinite(x)) {
+                fprintf(stderr, "rlc bench: %s expects a number, got '%s'\n", a, argv[i + 1]);
+                return 2;
+            }
+            *(!strcmp(a, "--ref-min") ? &ref_lo : &ref_hi) = x;
+            i++;
         } else if (has && !strcmp(a, "--set")) {
             if (nsets == MAX_SETS) {
                 fprintf(stderr, "rlc bench: more than %d --set options\n", MAX_SETS);
@@ -154,6 +165,15 @@ static int bench_learn(int argc, char **argv) {
     if (offline && !(isfinite(ref_min) && isfinite(ref_max) && ref_max != ref_min) &&
         !rlc_dataset_ref_scores(env, &ref_min, &ref_max))
         ref_min = ref_max = NAN;
+    if (isfinite(ref_lo) != isfinite(ref_hi) || (isfinite(ref_lo) && ref_lo == ref_hi)) {
+        fprintf(stderr, "rlc bench: --ref-min and --ref-max go together and must differ\n");
+        rlc_dataset_destroy(data);
+        return 2;
+    }
+    if (isfinite(ref_lo)) {
+        ref_min = ref_lo;
+        ref_max = ref_hi;
+    }
     const int normalized = offline && isfinite(ref_min) && isfinite(ref_max) && ref_max != ref_min;
     void *cfg = rlc_malloc(t->size);
     if (!cfg) {

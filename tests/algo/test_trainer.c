@@ -535,6 +535,10 @@ static void test_cli_bench(void **st) {
     assert_close(norm, 100 * (ret - lo) / (hi - lo), 1e-9);
     free(s);
     free(expect("bench learn --algo iql --seeds 2", 2, "offline algorithm: give its data with --dataset"));
+    free(expect("bench learn --algo bc --seeds 2 --dataset tests/data/offline/pendulum_expert "
+                "--ref-min -1000",
+                2, "--ref-min and --ref-max go together"));
+    free(expect("bench learn --algo bc --seeds 2 --ref-max x", 2, "--ref-max expects a number"));
     free(expect("bench learn --algo ppo --seeds 2 --dataset tests/data/offline/pendulum_expert", 2,
                 "online algorithm: it takes no --dataset"));
 }
