@@ -143,6 +143,13 @@ static void test_go_explore(void **st) {
     assert_contains(r.reason, "Go-Explore solved 3/3 seeds, PPO 0/3, PPO+RND 0/3, DQN 0/3");
     assert_contains(r.reason, "RND error fell in 3/3 seeds");
     assert_contains(log, "PPO+RND");
+    /* the bonus reaches PPO (it is added in the trainer's after_step hook, which must run
+     * before PPO reads the rewards): without it PPO+RND would be bit-identical to PPO */
+    double ge, ppo, rnd, dqn;
+    const char *q = strstr(r.reason, "best return IQM: ");
+    assert_non_null(q);
+    assert_int_equal(sscanf(q, "best return IQM: %lf / %lf / %lf / %lf", &ge, &ppo, &rnd, &dqn), 4);
+    assert_true(rnd != ppo);
     assert_int_equal(r.claim_held, 1);
     free(log);
 }
