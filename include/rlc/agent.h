@@ -166,7 +166,10 @@ typedef struct rlc_train_hooks {
     void *user;
     /* Called once before the first step (v holds the starting observations) and after every
      * step of the training vector env (v->actions: the actions just taken; next-step
-     * autoreset), e.g. to record the run's transitions; an error stops training with it. */
+     * autoreset), e.g. to record the run's transitions; an error stops training with it. It
+     * runs before the agent observes the step, so it may also add to v->rewards (e.g. an
+     * exploration bonus: the agent learns from the changed rewards; episode returns and
+     * progress statistics keep the env's own). */
     rlc_status (*after_step)(const struct rlc_vec_env *v, void *user);
 } rlc_train_hooks;
 
