@@ -82,10 +82,9 @@ static void td3_destroy(rlc_agent *a) {
     rlc_params_destroy(s->pq);
     rlc_params_destroy(s->pq_t);
     rlc_replay_destroy(s->rb);
-    void *bufs[] = {s->scale,   s->bias,     s->w,        s->idx,       s->obs_prev,
-                    s->act_prev, s->next_obs, s->rew,      s->valid,     s->sbuf,
-                    s->cs,       s->st_prev,  s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs,
-                    s->ext_b_next};
+    void *bufs[] = {s->scale,    s->bias,     s->w,        s->idx,       s->obs_prev,  s->act_prev,
+                    s->next_obs, s->rew,      s->valid,    s->sbuf,      s->cs,        s->st_prev,
+                    s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs, s->ext_b_next};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -274,8 +273,8 @@ static rlc_status td3_init(rlc_agent *a) {
         s->ext_next = rlc_malloc(sizeof(float) * (size_t)N * R);
         s->ext_b_obs = rlc_malloc(sizeof(float) * (size_t)B * R);
         s->ext_b_next = rlc_malloc(sizeof(float) * (size_t)B * R);
-        if (!s->sbuf || !s->cs || !s->st_prev || !s->st_next || !s->ext_prev || !s->ext_next || !s->ext_b_obs ||
-            !s->ext_b_next)
+        if (!s->sbuf || !s->cs || !s->st_prev || !s->st_next || !s->ext_prev || !s->ext_next ||
+            !s->ext_b_obs || !s->ext_b_next)
             st = RLC_ERR_NOMEM;
     }
     if (!st) {
@@ -547,7 +546,7 @@ static rlc_status td3_read_state(rlc_agent *a, const rlc_st_file *f) {
  * by the next train_act, so it is not state. */
 static rlc__offpolicy_state td3_train_state(rlc_agent *a) {
     td3 *s = T(a);
-    return (rlc__offpolicy_state){&s->rng_act,   &s->rng_replay, &s->rng_noise, &s->env_steps,
+    return (rlc__offpolicy_state){&s->rng_act,    &s->rng_replay, &s->rng_noise, &s->env_steps,
                                   &s->grad_steps, &s->credit,     s->rb};
 }
 

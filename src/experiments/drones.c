@@ -181,8 +181,8 @@ static rlc_status apply_cfg(const rlc_config_table *tab, void *cfg, const char *
     return RLC_OK;
 }
 
-static rlc_status ppo_hover(int64_t steps, uint64_t seed, double *ret, double *succ,
-                            double *succ3, double *err) {
+static rlc_status ppo_hover(int64_t steps, uint64_t seed, double *ret, double *succ, double *succ3,
+                            double *err) {
     const rlc_config_table *tab = rlc_algo_config_table("ppo");
     char cfgbuf[4096];
     if (!tab || tab->size > sizeof cfgbuf)
@@ -252,7 +252,7 @@ rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_resul
         rlc__exp_abort(&x);
         return RLC_ERR_NOMEM;
     }
-#define V(k, s) v[(size_t)(k) * NS + (s)]
+#define V(k, s) v[(size_t)(k)*NS + (s)]
     double pid_ret = 0;
     st = pid_hover_return(&pid_ret);
     for (int s = 0; s < NS && !st; s++) {
@@ -270,8 +270,7 @@ rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_resul
         V(6, s) = 100 * d_err[1];
         double off_h[3] = {-0.3, 0, 0}, off_v[3] = {0, 0, -0.3};
         if (!st) st = leader_follower(NULL, off_h, seed, &V(7, s), &V(8, s));
-        if (!st)
-            st = leader_follower("offset_x=0,offset_z=-0.3", off_v, seed, &V(9, s), &V(10, s));
+        if (!st) st = leader_follower("offset_x=0,offset_z=-0.3", off_v, seed, &V(9, s), &V(10, s));
         if (!st) st = ppo_hover(ppo_steps, seed, &V(11, s), &V(12, s), &V(13, s), &V(14, s));
         if (!st) V(15, s) = V(11, s) / pid_ret;
     }
@@ -286,10 +285,10 @@ rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_resul
                 V(k, s) *= 100; /* m -> cm */
     rlc_stats_ci ci[NV];
     static const char *const metric[NV] = {
-        "circle_mean_err_cm", "circle_max_err_cm", "ground_rpm_pct_2.5cm", "ground_rpm_pct_1m",
-        "downwash_rpm_pct", "downwash_off_err_cm", "downwash_on_err_cm", "lf_mean_err_cm",
-        "lf_max_err_cm", "lf_below_mean_err_cm", "lf_below_max_err_cm", "ppo_return",
-        "ppo_hover_0.1m", "ppo_hover_0.3m", "ppo_err_cm", "ppo_return_vs_pid"};
+        "circle_mean_err_cm", "circle_max_err_cm",    "ground_rpm_pct_2.5cm", "ground_rpm_pct_1m",
+        "downwash_rpm_pct",   "downwash_off_err_cm",  "downwash_on_err_cm",   "lf_mean_err_cm",
+        "lf_max_err_cm",      "lf_below_mean_err_cm", "lf_below_max_err_cm",  "ppo_return",
+        "ppo_hover_0.1m",     "ppo_hover_0.3m",       "ppo_err_cm",           "ppo_return_vs_pid"};
     static const char *const desc[NV] = {
         "(1) PID on QuadTrack-v0 circle (r 0.5 m, 6 s): mean tracking error after 2 s (cm)",
         "(1) the same: max tracking error after 2 s (cm)",
@@ -332,8 +331,7 @@ rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_resul
                         "(bounds 80%%, 80%%): %s; (3) ground effect %+.2f%% RPM at 2.5 cm, "
                         "downwash %+.2f%% RPM 0.3 m below: %s; (4) leader-follower worst max "
                         "error %.2f cm (bound 10 cm): %s",
-                        ci[0].point, worst_circle, c1 ? "held" : "not held",
-                        100 * ci[15].point, 100 * ci[13].point, c2 ? "held" : "not held",
-                        ci[2].point, ci[4].point, c3 ? "held" : "not held", worst_lf,
-                        c4 ? "held" : "not held");
+                        ci[0].point, worst_circle, c1 ? "held" : "not held", 100 * ci[15].point,
+                        100 * ci[13].point, c2 ? "held" : "not held", ci[2].point, ci[4].point,
+                        c3 ? "held" : "not held", worst_lf, c4 ? "held" : "not held");
 }

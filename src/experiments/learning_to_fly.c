@@ -253,7 +253,7 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
         rlc__exp_abort(&x);
         return RLC_ERR_NOMEM;
     }
-#define V(m, k, s) v[((size_t)(m) * K + (k)) * NS + (s)]
+#define V(m, k, s) v[((size_t)(m)*K + (k)) * NS + (s)]
     for (int m = 0; m < L2F_NM && !st; m++)
         for (int s = 0; s < NS && !st; s++) {
             rlc_agent *a = NULL;

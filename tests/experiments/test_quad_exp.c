@@ -75,14 +75,17 @@ static void test_l2f_learns_to_hover(void **st) {
     double secs[2] = {0, 0}, succ = 0, err = 0, s3 = 0, e3 = 0;
     rlc_agent *a = NULL;
     rlc_status s = rlc__l2f_train_eval(
-        "td3", "init_pos=0.2,init_angle=1.5708,init_vel=1,init_rate=1,r_const=2,w_pos=5,w_ori=5,"
+        "td3",
+        "init_pos=0.2,init_angle=1.5708,init_vel=1,init_rate=1,r_const=2,w_pos=5,w_ori=5,"
         "w_vel=0.01,w_rate=0,w_action=0.01,r_scale=0.5,r_min=0,action_history=1",
         "hidden=64,batch_size=64,policy_lr=0.001,q_lr=0.001,gamma=0.99,exploration_noise=0.1,"
         "buffer_size=300000,utd=0.4,learning_starts=10000,critic_state=1",
         10, 150000, 1, 20, secs, &succ, &err, &a);
     if (s) fail_msg("l2f: %s", rlc_last_error());
-    s = rlc__quad_hover_eval(a, "init_pos=0.2,init_angle=1.5708,init_vel=1,init_rate=1,"
-                             "action_history=1", 20, 1000000, 500, 0.3, &s3, &e3);
+    s = rlc__quad_hover_eval(a,
+                             "init_pos=0.2,init_angle=1.5708,init_vel=1,init_rate=1,"
+                             "action_history=1",
+                             20, 1000000, 500, 0.3, &s3, &e3);
     rlc_agent_destroy(a);
     assert_int_equal(s, RLC_OK);
     print_message("L2F 150k steps: %.2f s wall, %.2f s CPU, hover 0.1 m %.2f, 0.3 m %.2f, "
@@ -102,8 +105,8 @@ static void train_pendulum(int critic_state, float *out, int64_t n) {
     assert_int_equal(rlc_config_assign(tab, cfg, "hidden=16"), RLC_OK);
     assert_int_equal(rlc_config_assign(tab, cfg, "batch_size=32"), RLC_OK);
     assert_int_equal(rlc_config_assign(tab, cfg, "learning_starts=200"), RLC_OK);
-    assert_int_equal(rlc_config_assign(tab, cfg, critic_state ? "critic_state=1" : "critic_state=0"),
-                     RLC_OK);
+    assert_int_equal(
+        rlc_config_assign(tab, cfg, critic_state ? "critic_state=1" : "critic_state=0"), RLC_OK);
     rlc_agent *a = NULL;
     assert_int_equal(rlc_agent_create(&a, "td3", "Pendulum-v1", NULL, cfg, 3), RLC_OK);
     rlc_train_options o = {0};
