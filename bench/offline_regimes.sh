@@ -7,8 +7,9 @@
 #   medium-replay  every transition of that PPO run (`rlc train --record-dataset`)
 #   expert         50,000 steps of a SAC policy trained for 20,000 steps (stochastic actions)
 # Reference scores: random = the random dataset's mean episode return, expert = the expert
-# dataset's. Networks 64x64 (the Pendulum-sized setting; CQL at 256x256 runs ~13 updates/s
-# here), UPDATES gradient steps per run.
+# dataset's. Networks 64x64 with learning rates 1e-3 and standardised observations (the
+# Pendulum-sized setting of the offline tests and `rlc experiment harness`; CQL at 256x256
+# runs ~13 updates/s here), UPDATES gradient steps per run.
 # Usage: bench/offline_regimes.sh [RLC_BINARY] [OUT] [SEEDS] [UPDATES]
 set -e
 RLC=${1:-build/release/rlc}
@@ -36,8 +37,15 @@ printf '| dataset | BC | TD3+BC | IQL | CQL |\n|---|---|---|---|---|\n' > "$OUT/
 for d in random medium medium-replay expert; do
     row="| $d |"
     for a in bc td3bc iql cql; do
+        case $a in
+        bc) sets="--set lr=1e-3" ;;
+        td3bc) sets="--set policy_lr=1e-3 --set q_lr=1e-3" ;;
+        iql) sets="--set policy_lr=1e-3 --set q_lr=1e-3 --set v_lr=1e-3 --set norm_obs=1" ;;
+        cql) sets="--set policy_lr=1e-3 --set q_lr=1e-3 --set norm_obs=1" ;;
+        esac
+        # shellcheck disable=SC2086
         "$RLC" bench learn --algo $a --dataset "$OUT/$d" --seeds "$SEEDS" --steps "$UPDATES" \
-            --set hidden=64 --set eval_every="$UPDATES" --ref-min "$LO" --ref-max "$HI" \
+            --set hidden=64 $sets --set eval_every="$UPDATES" --ref-min "$LO" --ref-max "$HI" \
             --force --out "$OUT/$a-$d" > "$OUT/$a-$d.log"
         cell=$(awk '/^normalised score/ {gsub(/,/, "", $9); print $9 " " $12 " " $13}' "$OUT/$a-$d.log")
         echo "$a on $d: $cell ($(awk '/wall time/ {print $3 " s"}' "$OUT/$a-$d.log"))"
