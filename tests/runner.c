@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rlc/core.h"
+#include "rlc/experiment.h"
 
 static char g_tmp[256];
 static pid_t g_tmp_owner;
@@ -55,6 +56,28 @@ const char *rlc_test_tmpdir(void) {
         atexit(remove_tmp);
     }
     return g_tmp;
+}
+
+char *rlc_test_experiment_quick(const char *name, int row, rlc_experiment_result *res) {
+    const rlc_experiment *e = rlc_experiment_find(name);
+    if (!e) fail_msg("experiment %s is not registered", name);
+    if (row >= 0) assert_int_equal(e->row, row);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/exp-%s", rlc_test_tmpdir(), name);
+    char *log = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&log, &len);
+    if (!f) fail_msg("open_memstream failed");
+    rlc_experiment_options o;
+    rlc_experiment_options_init(&o);
+    o.quick = 1;
+    o.out_dir = dir;
+    o.log = f;
+    rlc_status st = rlc_experiment_run(e, &o, res);
+    fclose(f);
+    if (st) fail_msg("%s: %s", name, rlc_last_error());
+    assert_contains(log, "claim held: ");
+    return log;
 }
 
 static double now(void) {

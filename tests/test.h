@@ -58,4 +58,10 @@ const char *rlc_test_rlc_binary(void);
 /* A fresh temporary directory (removed at exit of the runner); returns a static path copy. */
 const char *rlc_test_tmpdir(void);
 
+/* Runs `rlc experiment NAME --quick` into rlc_test_tmpdir()/exp-NAME: fails the test unless
+ * NAME is registered (for roadmap row `row`, when row >= 0), runs, and logs its
+ * "claim held: " line. Returns the log (free it); *res gets the result. */
+struct rlc_experiment_result;
+char *rlc_test_experiment_quick(const char *name, int row, struct rlc_experiment_result *res);
+
 #endif

@@ -10,23 +10,8 @@
 
 static void test_hf_rfe_quick(void **st) {
     (void)st;
-    const rlc_experiment *e = rlc_experiment_find("hf-rfe");
-    assert_non_null(e);
-    assert_int_equal(e->row, 29);
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/exp-hf-rfe", rlc_test_tmpdir());
-    char *log = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&log, &len);
-    rlc_experiment_options o;
-    rlc_experiment_options_init(&o);
-    o.quick = 1;
-    o.out_dir = dir;
-    o.log = f;
     rlc_experiment_result r;
-    rlc_status s = rlc_experiment_run(e, &o, &r);
-    fclose(f);
-    if (s) fail_msg("hf-rfe: %s", rlc_last_error());
+    char *log = rlc_test_experiment_quick("hf-rfe", 29, &r);
     assert_contains(log, "HF-RFE (weighted)");
     assert_contains(log, "UCRL-RFE (Hoeffding)");
     assert_contains(log, "random exploration");

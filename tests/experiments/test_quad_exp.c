@@ -13,23 +13,7 @@
 #include "rlc/experiment.h"
 
 static char *run_quick(const char *name, int row, rlc_experiment_result *r) {
-    const rlc_experiment *e = rlc_experiment_find(name);
-    assert_non_null(e);
-    assert_int_equal(e->row, row);
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/exp-%s", rlc_test_tmpdir(), name);
-    char *log = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&log, &len);
-    rlc_experiment_options o;
-    rlc_experiment_options_init(&o);
-    o.quick = 1;
-    o.out_dir = dir;
-    o.log = f;
-    rlc_status s = rlc_experiment_run(e, &o, r);
-    fclose(f);
-    if (s) fail_msg("%s: %s", name, rlc_last_error());
-    assert_contains(log, "claim held: ");
+    char *log = rlc_test_experiment_quick(name, row, r);
     assert_int_equal(r->seeds, 2);
     return log;
 }
