@@ -171,16 +171,6 @@ static rlc_status leader_follower(const char *kwargs, const double off[3], uint6
  * evaluated by the hover criterion over 20 starts and by its return against the PID's */
 #define PPO_CFG "num_envs=8,n_steps=256,lr=0.0003,ent_coef=0,norm_obs=1"
 
-static rlc_status apply_cfg(const rlc_config_table *tab, void *cfg, const char *list) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        rlc_status st = rlc_config_assign(tab, cfg, tok);
-        if (st) return st;
-    }
-    return RLC_OK;
-}
-
 static rlc_status ppo_hover(int64_t steps, uint64_t seed, double *ret, double *succ, double *succ3,
                             double *err) {
     const rlc_config_table *tab = rlc_algo_config_table("ppo");
@@ -188,7 +178,7 @@ static rlc_status ppo_hover(int64_t steps, uint64_t seed, double *ret, double *s
     if (!tab || tab->size > sizeof cfgbuf)
         return rlc_error(RLC_ERR_INVALID, "drones: no ppo config table");
     rlc_config_defaults(tab, cfgbuf);
-    rlc_status st = apply_cfg(tab, cfgbuf, PPO_CFG);
+    rlc_status st = rlc__exp_apply_sets(tab, cfgbuf, PPO_CFG);
     rlc_agent *a = NULL;
     if (!st) st = rlc_agent_create(&a, "ppo", "QuadHover-v0", NULL, cfgbuf, seed);
     if (st) return st;

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "rlc/config.h"
 #include "rlc/experiment.h"
 
 /* One running report. Begin, record rows/figures/notes, end. */
@@ -24,6 +25,10 @@ typedef struct rlc__exp {
 
 /* Starts a report: picks the seed count (o->seeds, else quick_seeds or full_seeds), creates
  * o->out_dir and results.csv (columns method,seed,metric,value) and prints the header. */
+/* Assigns a comma-separated list of key=value settings (rlc train's --set) to cfg of table t;
+ * stops at the first refused one (its error). */
+rlc_status rlc__exp_apply_sets(const rlc_config_table *t, void *cfg, const char *list);
+
 rlc_status rlc__exp_begin(rlc__exp *x, const rlc_experiment *e, const rlc_experiment_options *o,
                           rlc_experiment_result *res, int full_seeds, int quick_seeds);
 

@@ -168,16 +168,6 @@ static int l2f_after_update(rlc_agent *a, int64_t steps, void *user) {
     return 0;
 }
 
-static rlc_status apply_cfg(const rlc_config_table *tab, void *cfg, const char *list) {
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        rlc_status st = rlc_config_assign(tab, cfg, tok);
-        if (st) return st;
-    }
-    return RLC_OK;
-}
-
 /* Trains `algo` for `steps` env steps (`curriculum` raises of the reward weights at equal
  * intervals, 0: none), then evaluates the hover criterion. secs[2]: wall and CPU seconds of
  * training. */
@@ -189,7 +179,7 @@ rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char 
     if (!tab || tab->size > sizeof cfgbuf)
         return rlc_error(RLC_ERR_INVALID, "learning-to-fly: no config table for %s", algo);
     rlc_config_defaults(tab, cfgbuf);
-    rlc_status st = apply_cfg(tab, cfgbuf, cfg);
+    rlc_status st = rlc__exp_apply_sets(tab, cfgbuf, cfg);
     if (st) return st;
     rlc_agent *a = NULL;
     st = rlc_agent_create(&a, algo, "QuadHover-v0", kwargs, cfgbuf, seed);

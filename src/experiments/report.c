@@ -52,6 +52,17 @@ static void path_join(char *buf, size_t cap, const char *dir, const char *file) 
     snprintf(buf, cap, "%s/%s", dir, file);
 }
 
+rlc_status rlc__exp_apply_sets(const rlc_config_table *t, void *cfg, const char *list) {
+    char buf[2048], *save = NULL;
+    if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+        return rlc_error(RLC_ERR_INVALID, "experiment: settings list longer than %zu bytes",
+                         sizeof buf - 1);
+    rlc_status st = RLC_OK;
+    for (char *tok = strtok_r(buf, ",", &save); tok && !st; tok = strtok_r(NULL, ",", &save))
+        st = rlc_config_assign(t, cfg, tok);
+    return st;
+}
+
 rlc_status rlc__exp_begin(rlc__exp *x, const rlc_experiment *e, const rlc_experiment_options *o,
                           rlc_experiment_result *res, int full_seeds, int quick_seeds) {
     memset(x, 0, sizeof *x);

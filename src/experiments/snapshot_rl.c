@@ -90,16 +90,6 @@ static int after_update(rlc_agent *a, int64_t steps, void *user) {
     return 0;
 }
 
-static rlc_status apply_cfg(const rlc_config_table *tab, void *cfg, const char *list) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        rlc_status st = rlc_config_assign(tab, cfg, tok);
-        if (st) return st;
-    }
-    return RLC_OK;
-}
-
 /* Trains one agent; *steps = env steps to the threshold (budget when never). */
 static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *so,
                           const double *states, int64_t n, uint64_t seed, double *steps,
@@ -109,7 +99,7 @@ static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *s
     if (!tab || tab->size > sizeof cfgbuf)
         return rlc_error(RLC_ERR_INVALID, "snapshot-rl: no config table for %s", t->algo);
     rlc_config_defaults(tab, cfgbuf);
-    rlc_status st = apply_cfg(tab, cfgbuf, t->cfg);
+    rlc_status st = rlc__exp_apply_sets(tab, cfgbuf, t->cfg);
     if (st) return st;
     rlc_agent *a = NULL;
     st = rlc_agent_create(&a, t->algo, t->env, NULL, cfgbuf, seed);

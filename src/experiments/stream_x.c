@@ -23,13 +23,7 @@ rlc_status rlc__exp_make_agent(rlc_agent **out, const char *algo, const char *en
     rlc_status st = RLC_OK;
     if (!rlc_data_find(rel, path, sizeof path))
         st = rlc_config_apply_env_defaults(t, cfg, path, env, NULL);
-    if (!st && sets && *sets) {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", sets);
-        char *save = NULL;
-        for (char *tok = strtok_r(buf, ",", &save); tok && !st; tok = strtok_r(NULL, ",", &save))
-            st = rlc_config_assign(t, cfg, tok);
-    }
+    if (!st && sets && *sets) st = rlc__exp_apply_sets(t, cfg, sets);
     if (!st) st = rlc_agent_create(out, algo, env, kwargs, cfg, seed);
     rlc_free(cfg);
     return st;
