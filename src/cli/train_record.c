@@ -96,7 +96,7 @@ rlc_status rlc__cli_record_step(rlc__cli_record *r, const rlc_vec_env *v) {
             begin(r, i, obs);
             continue;
         }
-        if (!r->open[i]) continue; /* same-step autoreset: the obs already began one */
+        if (!r->open[i]) continue; /* nothing in progress (not reached with autoreset) */
         rlc_status st = grow(r, i);
         if (st) return st;
         int64_t t = r->len[i];

@@ -105,10 +105,7 @@ rlc_status rlc__exp_conservative_exploration(const rlc_experiment_options *o,
     rlc__exp x;
     rlc_status st =
         rlc__exp_begin(&x, rlc_experiment_find("conservative-exploration"), o, res, 10, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, S = su.S, A = su.A, H = su.H;
     size_t n = (size_t)H * S * A;
     double *curves = rlc_calloc((size_t)NMETHODS * NS * su.npts, sizeof(double));

@@ -108,10 +108,7 @@ rlc_status rlc__exp_demo_regularized(const rlc_experiment_options *o, rlc_experi
     }
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("demo-regularized"), o, res, 10, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, S = su.S, A = su.A, H = su.H, NE = su.nne;
     size_t n = (size_t)H * S * A;
     /* results: [method row][seed]; rows: UCBVI, then demo-reg per N^E, then BC per N^E */

@@ -230,10 +230,7 @@ static rlc_status pid_hover_return(double *ret) {
 rlc_status rlc__exp_drones(const rlc_experiment_options *o, rlc_experiment_result *res) {
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("drones"), o, res, 5, 2);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     const int NS = x.seeds;
     const int64_t ppo_steps = o->quick ? 16384 : 2000000;
     enum { NV = 16 };

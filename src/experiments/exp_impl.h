@@ -23,12 +23,13 @@ typedef struct rlc__exp {
     rlc_status err; /* first error (sticky) */
 } rlc__exp;
 
-/* Starts a report: picks the seed count (o->seeds, else quick_seeds or full_seeds), creates
- * o->out_dir and results.csv (columns method,seed,metric,value) and prints the header. */
 /* Assigns a comma-separated list of key=value settings (rlc train's --set) to cfg of table t;
  * stops at the first refused one (its error). */
 rlc_status rlc__exp_apply_sets(const rlc_config_table *t, void *cfg, const char *list);
 
+/* Starts a report: picks the seed count (o->seeds, else quick_seeds or full_seeds), creates
+ * o->out_dir and results.csv (columns method,seed,metric,value) and prints the header. On
+ * failure nothing is left open (no rlc__exp_abort needed). */
 rlc_status rlc__exp_begin(rlc__exp *x, const rlc_experiment *e, const rlc_experiment_options *o,
                           rlc_experiment_result *res, int full_seeds, int quick_seeds);
 

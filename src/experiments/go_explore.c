@@ -270,10 +270,7 @@ rlc_status rlc__exp_go_explore(const rlc_experiment_options *o, rlc_experiment_r
     }
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("go-explore"), o, res, 5, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds;
     double *best = rlc_calloc((size_t)NMETHODS * NS, sizeof(double));
     double *det = rlc_calloc((size_t)NMETHODS * NS, sizeof(double));

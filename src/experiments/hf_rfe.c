@@ -358,10 +358,7 @@ rlc_status rlc__exp_hf_rfe(const rlc_experiment_options *o, rlc_experiment_resul
     }
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("hf-rfe"), o, res, 16, 5);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, S = su.S, A = su.A, d = su.d, nH = su.nH, Hmax = su.Hs[nH - 1];
     /* checkpoints 1, 2, 3, 4, 6, 8, 11, 16, ... (factor ~sqrt 2) up to kmax */
     int ck[64], nck = 0;

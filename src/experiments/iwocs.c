@@ -196,10 +196,7 @@ rlc_status rlc__exp_iwocs(const rlc_experiment_options *o, rlc_experiment_result
     }
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("iwocs"), o, res, 20, 5);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, S = su.S, A = su.A, H = su.H, M = su.grid * su.grid, NP = su.iters + 1;
     size_t n = (size_t)H * S * A;
     double *wc = rlc_calloc((size_t)NROWS * NS, sizeof(double));

@@ -214,10 +214,7 @@ rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char 
 rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experiment_result *res) {
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("learning-to-fly"), o, res, 5, 2);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     /* the curriculum raises the weights 10 times at equal intervals (L2F: every 100k steps) */
     const int64_t steps = o->quick ? 12000 : 150000;
     const int stages = 10, ne = o->quick ? 5 : 20;

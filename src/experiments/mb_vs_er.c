@@ -260,10 +260,7 @@ rlc_status rlc__exp_mb_vs_er(const rlc_experiment_options *o, rlc_experiment_res
     }
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("mb-vs-er"), o, res, 10, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, P = su.npts;
     /* curves[env][method][seed][pt] */
     double *curves = rlc_calloc((size_t)2 * NMETHODS * NS * P, sizeof(double));

@@ -102,10 +102,7 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
     if (o->quick) w = (wf){5, 2, 2, 6000};
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("pairs-trading"), o, res, 5, 2);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds;
     int64_t cap = (int64_t)DAY * w.test_days * w.folds + 1;
     double *pnl = rlc_malloc(sizeof(double) * NMETH * (size_t)cap);

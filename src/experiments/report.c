@@ -72,7 +72,7 @@ rlc_status rlc__exp_begin(rlc__exp *x, const rlc_experiment *e, const rlc_experi
     x->seeds = o->seeds > 0 ? o->seeds : (o->quick ? quick_seeds : full_seeds);
     x->t0 = rlc_time_now();
     res->seeds = x->seeds;
-    if (o->out_dir) {
+    if (o->out_dir) { /* (nothing to free yet if these fail) */
         rlc_status st = rlc_run_dir_create(o->out_dir, 1);
         if (st) return st;
         char p[1024];

@@ -111,10 +111,7 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
     int64_t budget = o->quick ? 12000 : 24000;
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("rlif"), o, res, 5, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     const int NS = x.seeds;
     enum { M_RLIF, M_HG, M_DAGGER, M_EXPERT, NM };
     const char *mname[NM] = {"RLIF (SAC)", "HG-DAgger", "DAgger", "expert"};

@@ -143,10 +143,7 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
     int nt = o->quick ? (int)(sizeof QUICK / sizeof QUICK[0]) : (int)(sizeof FULL / sizeof FULL[0]);
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("snapshot-rl"), o, res, 5, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     const int NS = x.seeds, NP = 20, NM = 2;
     double *steps = rlc_malloc(sizeof(double) * (size_t)NM * NS);
     double *curves = rlc_malloc(sizeof(double) * (size_t)NM * NS * NP);

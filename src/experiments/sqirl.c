@@ -432,10 +432,7 @@ rlc_status rlc__exp_sqirl(const rlc_experiment_options *o, rlc_experiment_result
     make_suite(&su, o->quick);
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("sqirl"), o, res, 5, 3);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, NM = su.nmdp;
     double *samples = rlc_calloc((size_t)NMETHODS * NS * NM, sizeof(double)); /* [m][seed][mdp] */
     double *hbar = rlc_calloc((size_t)NM, sizeof(double)),

@@ -121,10 +121,7 @@ static rlc_status run_one(const method *m, const char *env, int64_t steps, uint6
 rlc_status rlc__exp_stream_x(const rlc_experiment_options *o, rlc_experiment_result *res) {
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("stream-x"), o, res, 5, 2);
-    if (st) {
-        rlc__exp_abort(&x);
-        return st;
-    }
+    if (st) return st;
     int NS = x.seeds, ntask = o->quick ? 1 : NTASK;
     double *curves = rlc_malloc(sizeof(double) * 5 * (size_t)NS * NPTS);
     double *finals = rlc_malloc(sizeof(double) * 5 * (size_t)NS);
