@@ -58,6 +58,24 @@ ifneq ($(MPI_PC),)
   PKG_LIBS += $(shell pkg-config --libs $(MPI_PC))
   PKGS_PC += $(MPI_PC)
 endif
+# Optional dependency: CUDA's nvcc (on the PATH or /usr/local/cuda/bin) for the GPU batched
+# quadrotor stepper (src/env/aero/quad_cuda.cu, linked with the static CUDA runtime). CUDA=0
+# builds without it; asan builds never use it (ASan and the CUDA runtime do not mix). Without
+# it rlc_quad_gpu_* say that rlc was built without CUDA. The kernel is built for sm_80 and
+# sm_90 with PTX for newer GPUs (CUDA_GENCODE to change).
+CUDA ?= 1
+ifeq ($(CUDA),1)
+  ifneq ($(MODE),asan)
+    NVCC := $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
+  endif
+endif
+CUDA_GENCODE ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+ifneq ($(NVCC),)
+  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_DEF := -DRLC_HAVE_CUDA=1
+  CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
+  PKG_LIBS += $(CUDA_LIBS)
+endif
 # Model files are looked up in $$RLC_DATA_DIR, the installed share folder, ./data, then the
 # data/ folder of the source tree the library was built from.
 DATA_DEF := -DRLC_DATA_DIR='"$(PREFIX)/share/rlc"' -DRLC_SOURCE_DATA_DIR='"$(CURDIR)/data"'
@@ -69,7 +87,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 # operation still rounds as written.
 FPFLAGS := -ffp-contract=off -fno-builtin-pow -fno-builtin-powf -fno-trapping-math
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(FPFLAGS) -fPIC -fvisibility=hidden \
-               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(MPI_DEF) $(DATA_DEF)
+               -Iinclude -Isrc $(PKG_CFLAGS) $(BLAS_DEF) $(MUJOCO_DEF) $(HDF5_DEF) $(MPI_DEF) $(CUDA_DEF) \
+               $(DATA_DEF)
 
 ifeq ($(MODE),release)
   OPT := -O2 -g
@@ -91,6 +110,9 @@ TEST_SRCS := $(shell find tests -name '*.c' -not -path 'tests/fuzz/*' -not -path
 BENCH_SRCS := $(wildcard bench/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+ifneq ($(NVCC),)
+  LIB_OBJS += $(BUILD)/src/env/aero/quad_cuda.o
+endif
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/registry.o
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
@@ -104,6 +126,13 @@ $(BUILD)/src/env/%.o: EXTRA := $(if $(findstring clang,$(shell $(CC) --version))
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA) -MMD -MP -c $< -o $@
+
+# --fmad=false: no fused multiply-adds, so the GPU's steps have the CPU's bits (quad_dyn.h).
+$(BUILD)/src/env/aero/quad_cuda.o: src/env/aero/quad_cuda.cu src/env/aero/quad_cuda.h \
+                                   src/env/aero/quad_dyn.h include/rlc/quadrotor.h
+	@mkdir -p $(dir $@)
+	$(NVCC) -O3 --fmad=false -std=c++17 $(CUDA_GENCODE) -Xcompiler -fPIC,-fvisibility=hidden \
+	  -Iinclude -Isrc -c $< -o $@
 
 $(BUILD)/librlc.a: $(LIB_OBJS)
 	@rm -f $@
@@ -173,7 +202,7 @@ install: $(BUILD)/librlc.a $(BUILD)/librlc.so $(BUILD)/rlc
 	install -d $(DESTDIR)$(PREFIX)/share/rlc/mujoco
 	install -m 644 data/mujoco/*.xml $(DESTDIR)$(PREFIX)/share/rlc/mujoco/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
-	    -e 's|@REQUIRES@|$(PKGS) $(PKGS_PC)|' -e 's|@EXTRA_LIBS@|-lgif -lpthread -lm$(if $(HAVE_MUJOCO), -lmujoco)|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
+	    -e 's|@REQUIRES@|$(PKGS) $(PKGS_PC)|' -e 's|@EXTRA_LIBS@|-lgif -lpthread -lm$(if $(HAVE_MUJOCO), -lmujoco)$(if $(NVCC), $(CUDA_LIBS))|' rlc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rlc.pc
 
 clean:
 	rm -rf build

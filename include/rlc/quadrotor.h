@@ -107,6 +107,33 @@ RLC_API rlc_status rlc_quad_batch_step(rlc_quad_batch *b, const rlc_quad_params 
                                        rlc_quad_state *s, int n, const double *rpm_cmd,
                                        const double *ext_force);
 
+/* ---- batched stepping on a GPU (CUDA) ----------------------------------------------------- */
+
+/* n vehicles held on the first CUDA device, one GPU thread each running the CPU's own step
+ * code (src/env/aero/quad_dyn.h; no fused multiply-adds on either side), so a GPU step gives
+ * rlc_quad_step's bits. Built when nvcc is found at build time (Makefile: CUDA=0 turns it
+ * off; never in asan builds); otherwise every call returns RLC_ERR_UNSUPPORTED saying so.
+ * No downwash or external forces on the GPU. docs/quadrotor.md has the throughput. */
+typedef struct rlc_quad_gpu rlc_quad_gpu;
+
+/* Errors: RLC_ERR_INVALID (out NULL, n < 1), RLC_ERR_UNSUPPORTED (built without CUDA, or no
+ * CUDA device: the message says which), RLC_ERR_NOMEM (device memory). */
+RLC_API rlc_status rlc_quad_gpu_create(rlc_quad_gpu **out, int n);
+RLC_API void rlc_quad_gpu_destroy(rlc_quad_gpu *g); /* accepts NULL */
+/* "NAME (sm_XY, K SMs)" of the device in use ("" without one). */
+RLC_API const char *rlc_quad_gpu_device(const rlc_quad_gpu *g);
+/* Copies to the device the params (n of them, or one when shared != 0; p may be NULL to keep
+ * the last) and the n states s (may be NULL to keep the device's). */
+RLC_API rlc_status rlc_quad_gpu_upload(rlc_quad_gpu *g, const rlc_quad_params *p, int shared,
+                                       const rlc_quad_state *s);
+/* Copies the n states back into s[n]. RLC_ERR_STATE before any upload of states. */
+RLC_API rlc_status rlc_quad_gpu_download(rlc_quad_gpu *g, rlc_quad_state *s);
+/* Copies the RPM commands rpm_cmd[4 n] to the device and advances every vehicle `steps` (>= 1)
+ * steps of dt with them held: the same as `steps` calls of rlc_quad_step(p_i, s_i, cmd_i,
+ * NULL). The states stay on the device; returns when the GPU is done. RLC_ERR_STATE before
+ * params and states were uploaded, RLC_ERR_IO for a CUDA failure (with its text). */
+RLC_API rlc_status rlc_quad_gpu_step(rlc_quad_gpu *g, const double *rpm_cmd, int steps);
+
 /* ---- planar variant (y, z, roll): two rotor pairs at +-arm/sqrt(2) along body y ---------- */
 
 /* state: y, z, phi, vy, vz, phidot, rpm_right, rpm_left. Each side stands for two motors

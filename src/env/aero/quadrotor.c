@@ -3,12 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "env/aero/quad_dyn.h"
 #include "rlc/quadrotor.h"
-
-/* yaw reaction torque sign per motor (0 FR, 1 BR, 2 BL, 3 FL) */
-static const double YAW_SIGN[4] = {-1, 1, -1, 1};
-/* motor positions in units of the lever arm arm/sqrt(2) */
-static const double MX[4] = {1, -1, -1, 1}, MY[4] = {-1, -1, 1, 1};
 
 void rlc_quad_params_crazyflie(rlc_quad_params *p) {
     memset(p, 0, sizeof *p);
@@ -66,104 +62,23 @@ void rlc_quad_state_hover(const rlc_quad_params *p, const double pos[3], rlc_qua
 }
 
 void rlc_quad_quat_to_rot(const double q[4], double R[9]) {
-    double w = q[0], x = q[1], y = q[2], z = q[3];
-    R[0] = 1 - 2 * (y * y + z * z);
-    R[1] = 2 * (x * y - w * z);
-    R[2] = 2 * (x * z + w * y);
-    R[3] = 2 * (x * y + w * z);
-    R[4] = 1 - 2 * (x * x + z * z);
-    R[5] = 2 * (y * z - w * x);
-    R[6] = 2 * (x * z - w * y);
-    R[7] = 2 * (y * z + w * x);
-    R[8] = 1 - 2 * (x * x + y * y);
+    rlc__qd_quat_to_rot(q, R);
 }
 
 double rlc_quad_ground_factor(const rlc_quad_params *p, double z) {
-    if (p->ground_effect <= 0 || p->prop_radius <= 0) return 1;
-    if (z < p->prop_radius) z = p->prop_radius;
-    double r = p->prop_radius / (4 * z);
-    return 1 / (1 - p->ground_effect * r * r);
+    return rlc__qd_ground_factor(p, z);
 }
 
 void rlc_quad_deriv(const rlc_quad_params *p, const double *x, const double rpm_cmd[4],
                     const double ext_force[3], double *dx) {
-    const double *v = x + 3, *q = x + 6, *w = x + 10, *rpm = x + 13;
-    double qn = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-    double qu[4] = {q[0] / qn, q[1] / qn, q[2] / qn, q[3] / qn};
-    double R[9];
-    rlc_quad_quat_to_rot(qu, R);
-    double ge = rlc_quad_ground_factor(p, x[2]);
-    double f[4], T = 0, tz = 0;
-    for (int i = 0; i < 4; i++) {
-        double r2 = rpm[i] * rpm[i];
-        f[i] = p->kf * r2 * ge;
-        T += f[i];
-        tz += YAW_SIGN[i] * p->km * r2;
-    }
-    double l = p->arm / sqrt(2.0);
-    double tx = 0, ty = 0;
-    for (int i = 0; i < 4; i++) {
-        tx += l * MY[i] * f[i];
-        ty -= l * MX[i] * f[i];
-    }
-    /* translational: thrust along body z, linear drag in the body frame, external force */
-    double F[3] = {R[2] * T, R[5] * T, R[8] * T};
-    if (p->drag[0] > 0 || p->drag[1] > 0 || p->drag[2] > 0) {
-        double fb[3];
-        for (int j = 0; j < 3; j++)
-            fb[j] = -p->drag[j] * (R[j] * v[0] + R[3 + j] * v[1] + R[6 + j] * v[2]);
-        for (int i = 0; i < 3; i++)
-            F[i] += R[3 * i] * fb[0] + R[3 * i + 1] * fb[1] + R[3 * i + 2] * fb[2];
-    }
-    if (ext_force)
-        for (int i = 0; i < 3; i++)
-            F[i] += ext_force[i];
-    for (int i = 0; i < 3; i++) {
-        dx[i] = v[i];
-        dx[3 + i] = F[i] / p->mass;
-    }
-    dx[5] -= p->gravity;
-    /* quaternion kinematics: qdot = q (x) (0, w) / 2 */
-    dx[6] = 0.5 * (-q[1] * w[0] - q[2] * w[1] - q[3] * w[2]);
-    dx[7] = 0.5 * (q[0] * w[0] + q[2] * w[2] - q[3] * w[1]);
-    dx[8] = 0.5 * (q[0] * w[1] + q[3] * w[0] - q[1] * w[2]);
-    dx[9] = 0.5 * (q[0] * w[2] + q[1] * w[1] - q[2] * w[0]);
-    /* Euler's equations with diagonal inertia */
-    const double *J = p->inertia;
-    dx[10] = (tx - (w[1] * J[2] * w[2] - w[2] * J[1] * w[1])) / J[0];
-    dx[11] = (ty - (w[2] * J[0] * w[0] - w[0] * J[2] * w[2])) / J[1];
-    dx[12] = (tz - (w[0] * J[1] * w[1] - w[1] * J[0] * w[0])) / J[2];
-    for (int i = 0; i < 4; i++)
-        dx[13 + i] = p->motor_tau > 0 ? (rpm_cmd[i] - rpm[i]) / p->motor_tau : 0;
+    rlc__qd_deriv(p, x, rpm_cmd, ext_force, dx);
 }
 
 void rlc_quad_step(const rlc_quad_params *p, rlc_quad_state *s, const double rpm_cmd[4],
                    const double ext_force[3]) {
-    enum { N = RLC_QUAD_STATE_DIM };
-    double cmd[4];
-    for (int i = 0; i < 4; i++) {
-        double c = rpm_cmd[i];
-        cmd[i] = c < p->min_rpm ? p->min_rpm : c > p->max_rpm ? p->max_rpm : c;
-    }
-    double x[N], k1[N], k2[N], k3[N], k4[N], t[N];
+    double x[RLC_QUAD_STATE_DIM];
     memcpy(x, s, sizeof x);
-    if (p->motor_tau <= 0) memcpy(x + 13, cmd, sizeof cmd);
-    double h = p->dt;
-    rlc_quad_deriv(p, x, cmd, ext_force, k1);
-    for (int i = 0; i < N; i++)
-        t[i] = x[i] + 0.5 * h * k1[i];
-    rlc_quad_deriv(p, t, cmd, ext_force, k2);
-    for (int i = 0; i < N; i++)
-        t[i] = x[i] + 0.5 * h * k2[i];
-    rlc_quad_deriv(p, t, cmd, ext_force, k3);
-    for (int i = 0; i < N; i++)
-        t[i] = x[i] + h * k3[i];
-    rlc_quad_deriv(p, t, cmd, ext_force, k4);
-    for (int i = 0; i < N; i++)
-        x[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-    double qn = sqrt(x[6] * x[6] + x[7] * x[7] + x[8] * x[8] + x[9] * x[9]);
-    for (int i = 6; i < 10; i++)
-        x[i] /= qn;
+    rlc__qd_step(p, x, rpm_cmd, ext_force);
     memcpy(s, x, sizeof x);
 }
 
