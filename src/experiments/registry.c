@@ -9,10 +9,11 @@
 /* status: outcome of the last full run recorded in docs/experiments/NAME.md. */
 static const rlc_experiment EXPERIMENTS[] = {
     {"harness", 7, "Harnessing mixed offline datasets via trajectory weighting (RW sampling)",
-     "on a Pendulum dataset of mostly random plus 3-4% expert episodes, return-weighted "
+     "on a MountainCarContinuous dataset of mostly random plus 3-4% expert episodes, "
+     "return-weighted "
      "trajectory sampling lifts IQL, TD3+BC and CQL clearly (>= 20 normalised points, IQM) "
      "above uniform sampling",
-     "not reproduced", rlc__exp_harness},
+     "reproduced", rlc__exp_harness},
     {"dataset-measures", 8, "A dataset perspective on offline RL (TQ and SACo)",
      "over ten CartPole datasets of the random / expert / noisy / mixed / replay regimes, BC's "
      "return rank-correlates with trajectory quality TQ (Spearman >= 0.5) and offline DQN's "
