@@ -223,6 +223,43 @@ static void test_pairs_dqn_no_fake_profit(void **state) {
     assert_true(tstat < 2.0);
 }
 
+/* risk_aversion: on the same fixed path, the reward is the PnL minus lambda/2 (position x
+ * spread change)^2; lambda = 0 is the plain PnL bit for bit. */
+static void test_pairs_risk_aversion(void **state) {
+    (void)state;
+    rlc_env *e0 = make("market_seed=4,market_length=400,random_start=0,cost=0.05");
+    rlc_env *e1 = make("market_seed=4,market_length=400,random_start=0,cost=0.05,"
+                       "risk_aversion=3");
+    rlc_env *ez = make("market_seed=4,market_length=400,random_start=0,cost=0.05,"
+                       "risk_aversion=0");
+    float o0[RLC_PAIRS_OBS_DIM], o1[RLC_PAIRS_OBS_DIM], oz[RLC_PAIRS_OBS_DIM];
+    assert_int_equal(rlc_env_reset(e0, 1, o0), RLC_OK);
+    assert_int_equal(rlc_env_reset(e1, 1, o1), RLC_OK);
+    assert_int_equal(rlc_env_reset(ez, 1, oz), RLC_OK);
+    double penalised = 0;
+    for (int t = 0; t < 40; t++) {
+        int64_t a = t < 10 ? RLC_PAIRS_LONG : t < 25 ? RLC_PAIRS_SHORT : RLC_PAIRS_FLAT;
+        rlc_step_result r0, r1, rz;
+        assert_int_equal(rlc_env_step(e0, &a, o0, &r0), RLC_OK);
+        assert_int_equal(rlc_env_step(e1, &a, o1, &r1), RLC_OK);
+        assert_int_equal(rlc_env_step(ez, &a, oz, &rz), RLC_OK);
+        assert_memory_equal(&rz.reward, &r0.reward, sizeof r0.reward);
+        double pos = (double)(a - 1), cost = t == 0 || t == 10 || t == 25 ? (t == 10 ? 0.1 : 0.05) : 0;
+        double gain = r0.reward + cost; /* position x spread change */
+        if (pos == 0) assert_true(fabs(gain) < 1e-12);
+        assert_true(fabs(r1.reward - (r0.reward - 1.5 * gain * gain)) < 1e-12);
+        penalised += r0.reward - r1.reward;
+    }
+    assert_true(penalised > 0.01); /* the penalty bit while a position was held */
+    rlc_env_destroy(e0);
+    rlc_env_destroy(e1);
+    rlc_env_destroy(ez);
+    rlc_env *bad = NULL;
+    assert_int_equal(rlc_env_make(&bad, "PairsTrading-v0", "risk_aversion=-1"), RLC_ERR_RANGE);
+    assert_contains(rlc_last_error(), "risk_aversion");
+}
+
 RLC_TESTS(pairs, cmocka_unit_test(test_pairs_api), cmocka_unit_test(test_pairs_fixed_market),
+          cmocka_unit_test(test_pairs_risk_aversion),
           cmocka_unit_test(test_pairs_threshold_rule), cmocka_unit_test(test_sharpe),
           cmocka_unit_test(test_pairs_dqn_no_fake_profit))

@@ -32,6 +32,7 @@ enum {
     P_WLEN,
     P_RSTART,
     P_BETA,
+    P_RISK,
     P_N
 };
 
@@ -58,6 +59,8 @@ static const rlc_env_param PARAMS[P_N] = {
     {"random_start", RLC_PARAM_BOOL, 1, 0, 1, 0,
      "fixed path: start episodes at a random bar of the window (else at its first bar)"},
     {"hedge_ratio", RLC_PARAM_REAL, 1.0, 0, 1e6, 1, "beta of B = beta A + spread (prices only)"},
+    {"risk_aversion", RLC_PARAM_REAL, 0, 0, 1e6, 0,
+     "lambda of the mean-variance reward PnL - lambda/2 (position x spread change)^2 (0: PnL)"},
 };
 
 typedef struct pairs_state {
@@ -70,7 +73,7 @@ typedef struct pairs_state {
 } pairs_state;
 
 typedef struct pairs {
-    double theta, sigma, cost, p_switch, rrev, rvol, jump, beta, sd0;
+    double theta, sigma, cost, p_switch, rrev, rvol, jump, beta, sd0, risk;
     int lookback, hist;
     int64_t ep_len;
     int64_t mseed, mlen, wstart, wend; /* fixed path: episodes use bars [wstart, wend) */
@@ -107,6 +110,7 @@ static rlc_status pairs_init(void *self, const double *v, rlc_space *obs, rlc_sp
     e->theta = v[P_THETA];
     e->sigma = v[P_VOL];
     e->cost = v[P_COST];
+    e->risk = v[P_RISK];
     e->p_switch = v[P_SWITCH];
     e->rrev = v[P_RREV];
     e->rvol = v[P_RVOL];
@@ -230,7 +234,8 @@ static void pairs_step(void *self, rlc_rng *rng, const void *action, void *obs, 
         market_step(e, rng, &x, &s->mu, &s->regime, &s->price_a);
     }
     push(s, x);
-    r += np * (x - old);
+    const double gain = np * (x - old);
+    r += gain - 0.5 * e->risk * gain * gain;
     s->pos = np;
     s->t++;
     int end = s->t >= e->ep_len || (e->path && s->bar >= e->wend - 1);
