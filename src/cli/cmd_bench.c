@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "rlc/agent.h"
@@ -15,6 +17,7 @@
 
 #define MAX_SETS 128
 #define MAX_SEEDS 1000
+#define MAX_JOBS 256
 #define GRID 50
 #define EVAL_EPISODES 10
 
@@ -22,14 +25,16 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: rlc bench learn --env ID --algo NAME --seeds N [--steps S] [--set k=v ...]\n"
             "                       [--kwargs k=v,...] [--out DIR] [--force]\n"
-            "                       [--eval-episodes E]\n"
+            "                       [--eval-episodes E] [--jobs J]\n"
             "       rlc bench learn --algo bc|td3bc|iql|cql|awac --dataset PATH --seeds N\n"
             "                       [--steps UPDATES] [--env ID] [--ref-min R --ref-max E] ...\n\n"
-            "Trains seeds 0..N-1 one after the other (run folders DIR/seed<i>, default DIR:\n"
+            "Trains seeds 0..N-1 (one after the other by default) (run folders DIR/seed<i>, default DIR:\n"
             "runs/bench-<algo>-<env>), evaluates each final policy over E deterministic episodes\n"
             "(default 10, episode j reset with seed 1000000 + j) and prints the final return as\n"
             "the IQM over seeds with a 95%% stratified-bootstrap CI (rliable's method, 2000\n"
-            "resamples), then the per-seed returns and wall times. Writes DIR/results.csv and\n"
+            "resamples), then the per-seed returns and wall times. --jobs J trains J seeds at\n"
+            "once, each in its own process (the results do not depend on J; the per-seed lines\n"
+            "then come in the order the seeds finish). Writes DIR/results.csv and\n"
             "DIR/curve.svg: the training return (return_mean of progress.csv) of each seed,\n"
             "linearly interpolated on a common grid of %d steps, drawn as the IQM over seeds\n"
             "with its 95%% bootstrap CI as the band.\n"
@@ -65,12 +70,157 @@ static double interp(const double *x, const double *y, int n, double g) {
     return NAN;
 }
 
+/* What every seed of a bench run shares. */
+typedef struct seed_ctx {
+    const char *algo, *env, *kwargs, *dir;
+    const void *cfg;
+    const rlc_dataset *data;
+    int offline, normalized;
+    long long steps, eval_eps;
+    double ref_min, ref_max;
+} seed_ctx;
+
+/* Trains, evaluates and saves seed s; out = {final return, wall seconds, training return}.
+ * Prints the seed's line. Returns 0, or 1 (resources) / 2 (bad input) after printing why. */
+static int run_seed(const seed_ctx *c, int s, double out[3]) {
+    char sdir[1100];
+    snprintf(sdir, sizeof sdir, "%s/seed%d", c->dir, s);
+    rlc_agent *ag = NULL;
+    rlc_logger *lg = NULL;
+    double *ev = malloc(sizeof(double) * (size_t)c->eval_eps);
+    rlc_status st = ev ? rlc_run_dir_create(sdir, 1) : RLC_ERR_NOMEM;
+    if (!st) st = rlc_agent_create(&ag, c->algo, c->env, c->kwargs, c->cfg, (uint64_t)s);
+    if (!st) st = rlc_logger_create(&lg, sdir, NULL);
+    rlc_train_result res = {0};
+    const long long li = c->steps / GRID > 0 ? c->steps / GRID : 1;
+    if (!st && c->offline) {
+        rlc_offline_options o = {
+            .updates = c->steps, .log_interval = li, .logger = lg, .eval_seed = (uint64_t)s};
+        rlc_offline_result r;
+        st = rlc_offline_train(ag, c->data, &o, &r);
+        res.seconds = r.seconds;
+        res.mean_return = r.eval_return; /* the run's own last evaluation */
+    } else if (!st) {
+        rlc_train_options o = {.total_steps = c->steps, .log_interval = li, .logger = lg};
+        st = rlc_agent_train(ag, (uint64_t)s, &o, &res);
+    }
+    if (!st) {
+        st = rlc_logger_close(lg);
+        lg = NULL;
+    }
+    if (!st) st = rlc_agent_evaluate(ag, (int)c->eval_eps, 1000000, 0, ev, NULL, 0, 0);
+    if (!st) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/final.safetensors", sdir);
+        st = rlc_agent_save(ag, p);
+    }
+    int rc = 0;
+    if (st) {
+        fprintf(stderr, "rlc bench: seed %d: %s\n", s, rlc_last_error());
+        rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
+    } else {
+        double m = 0;
+        for (int j = 0; j < c->eval_eps; j++)
+            m += ev[j];
+        out[0] = m / (double)c->eval_eps;
+        out[1] = res.seconds;
+        out[2] = res.mean_return;
+        printf("  seed %d: final return %.2f", s, out[0]);
+        if (c->normalized)
+            printf(" (normalised %.1f)",
+                   100.0 * (out[0] - c->ref_min) / (c->ref_max - c->ref_min));
+        printf("  (%s %.2f)  %.1f s\n", c->offline ? "last evaluation in training" : "training",
+               out[2], out[1]);
+        fflush(stdout);
+    }
+    rlc_logger_destroy(lg);
+    rlc_agent_destroy(ag);
+    free(ev);
+    return rc;
+}
+
+/* Runs seeds 0..S-1 in up to `jobs` child processes at once; each sends back its status and
+ * out[3] through a pipe. Returns the first failure's code (the others still finish). */
+static int run_seeds_forked(const seed_ctx *c, int S, int jobs, double *final, double *wall,
+                            double *train_ret) {
+    pid_t pid_of[MAX_JOBS];
+    int fd_of[MAX_JOBS], seed_of[MAX_JOBS], running = 0, next = 0, rc = 0;
+    fflush(stdout);
+    fflush(stderr);
+    while (next < S || running > 0) {
+        while (running < jobs && next < S && !rc) {
+            int p[2];
+            if (pipe(p)) {
+                fprintf(stderr, "rlc bench: pipe failed: %s\n", strerror(errno));
+                rc = 1;
+                break;
+            }
+            pid_t pid = fork();
+            if (pid < 0) {
+                fprintf(stderr, "rlc bench: fork failed: %s\n", strerror(errno));
+                close(p[0]);
+                close(p[1]);
+                rc = 1;
+                break;
+            }
+            if (pid == 0) {
+                close(p[0]);
+                double out[3] = {0, 0, 0};
+                int r = run_seed(c, next, out);
+                int ok = write(p[1], &r, sizeof r) == (ssize_t)sizeof r &&
+                         write(p[1], out, sizeof out) == (ssize_t)sizeof out;
+                fflush(stdout);
+                fflush(stderr);
+                _exit(ok ? r : 1);
+            }
+            close(p[1]);
+            pid_of[running] = pid;
+            fd_of[running] = p[0];
+            seed_of[running] = next++;
+            running++;
+        }
+        if (running == 0) break;
+        int status = 0;
+        pid_t done = waitpid(-1, &status, 0);
+        if (done < 0) {
+            if (errno == EINTR) continue;
+            fprintf(stderr, "rlc bench: waitpid failed: %s\n", strerror(errno));
+            return 1;
+        }
+        int k = 0;
+        while (k < running && pid_of[k] != done)
+            k++;
+        if (k == running) continue; /* not one of ours */
+        int r = 1, s = seed_of[k];
+        double out[3];
+        if (WIFEXITED(status) && read(fd_of[k], &r, sizeof r) == (ssize_t)sizeof r &&
+            read(fd_of[k], out, sizeof out) == (ssize_t)sizeof out) {
+            if (!r) {
+                final[s] = out[0];
+                wall[s] = out[1];
+                train_ret[s] = out[2];
+            }
+        } else {
+            fprintf(stderr, "rlc bench: seed %d: its process %s\n", s,
+                    WIFSIGNALED(status) ? "was killed by a signal" : "ended without a result");
+            r = 1;
+        }
+        if (r && !rc) rc = r;
+        close(fd_of[k]);
+        running--;
+        pid_of[k] = pid_of[running];
+        fd_of[k] = fd_of[running];
+        seed_of[k] = seed_of[running];
+    }
+    return rc;
+}
+
 static int bench_learn(int argc, char **argv) {
     const char *env = NULL, *algo = "ppo", *out_dir = NULL, *kwargs = NULL, *dataset = NULL;
     double ref_lo = NAN, ref_hi = NAN; /* --ref-min / --ref-max */
     const char *sets[MAX_SETS];
     int nsets = 0, force = 0;
-    long long seeds = 0, steps = 100000, eval_eps = EVAL_EPISODES;
+    long long seeds = 0, steps = 100000, eval_eps = EVAL_EPISODES, jobs = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -114,6 +264,12 @@ static int bench_learn(int argc, char **argv) {
             if (parse_ll(argv[++i], 1, (long long)9e15, &steps)) {
                 fprintf(stderr, "rlc bench: --steps expects a positive integer, got '%s'\n",
                         argv[i]);
+                return 2;
+            }
+        } else if (has && !strcmp(a, "--jobs")) {
+            if (parse_ll(argv[++i], 1, MAX_JOBS, &jobs)) {
+                fprintf(stderr, "rlc bench: --jobs expects an integer in 1..%d, got '%s'\n",
+                        MAX_JOBS, argv[i]);
                 return 2;
             }
         } else if (has && !strcmp(a, "--eval-episodes")) {
@@ -209,66 +365,40 @@ static int bench_learn(int argc, char **argv) {
     int S = (int)seeds;
     double *final = calloc((size_t)S, sizeof(double)), *wall = calloc((size_t)S, sizeof(double));
     double *train_ret = calloc((size_t)S, sizeof(double)), *norm = calloc((size_t)S, sizeof(double));
-    double *ev = malloc(sizeof(double) * (size_t)eval_eps);
-    if (!final || !wall || !train_ret || !norm || !ev) rc = 1;
+    if (!final || !wall || !train_ret || !norm) rc = 1;
     if (!rc)
-        printf("rlc bench learn: %s on %s%s%s, %d seeds x %lld %s -> %s\n", algo, env,
+        printf("rlc bench learn: %s on %s%s%s, %d seeds x %lld %s%s -> %s\n", algo, env,
                dataset ? " from " : "", dataset ? dataset : "", S, steps,
-               offline ? "updates" : "steps", dir);
-    for (int s = 0; s < S && !rc; s++) {
-        char sdir[1100];
-        snprintf(sdir, sizeof sdir, "%s/seed%d", dir, s);
-        rlc_agent *ag = NULL;
-        rlc_logger *lg = NULL;
-        rlc_status st = rlc_run_dir_create(sdir, 1);
-        if (!st) st = rlc_agent_create(&ag, algo, env, kwargs, cfg, (uint64_t)s);
-        if (!st) st = rlc_logger_create(&lg, sdir, NULL);
-        rlc_train_result res = {0};
-        if (!st && offline) {
-            rlc_offline_options o = {.updates = steps,
-                                     .log_interval = steps / GRID > 0 ? steps / GRID : 1,
-                                     .logger = lg,
-                                     .eval_seed = (uint64_t)s};
-            rlc_offline_result r;
-            st = rlc_offline_train(ag, data, &o, &r);
-            res.seconds = r.seconds;
-            res.mean_return = r.eval_return; /* the run's own last evaluation */
-        } else if (!st) {
-            rlc_train_options o = {.total_steps = steps,
-                                   .log_interval = steps / GRID > 0 ? steps / GRID : 1,
-                                   .logger = lg};
-            st = rlc_agent_train(ag, (uint64_t)s, &o, &res);
+               offline ? "updates" : "steps", jobs > 1 ? " (parallel jobs)" : "", dir);
+    seed_ctx sc = {.algo = algo,
+                   .env = env,
+                   .kwargs = kwargs,
+                   .dir = dir,
+                   .cfg = cfg,
+                   .data = data,
+                   .offline = offline,
+                   .normalized = normalized,
+                   .steps = steps,
+                   .eval_eps = eval_eps,
+                   .ref_min = ref_min,
+                   .ref_max = ref_max};
+    const double t_start = rlc_time_now();
+    if (!rc && jobs > 1 && S > 1) {
+        rc = run_seeds_forked(&sc, S, (int)(jobs < S ? jobs : S), final, wall, train_ret);
+    } else {
+        for (int s = 0; s < S && !rc; s++) {
+            double out[3];
+            rc = run_seed(&sc, s, out);
+            if (!rc) {
+                final[s] = out[0];
+                wall[s] = out[1];
+                train_ret[s] = out[2];
+            }
         }
-        if (!st) {
-            st = rlc_logger_close(lg);
-            lg = NULL;
-        }
-        if (!st) st = rlc_agent_evaluate(ag, (int)eval_eps, 1000000, 0, ev, NULL, 0, 0);
-        if (!st) {
-            char p[1200];
-            snprintf(p, sizeof p, "%s/final.safetensors", sdir);
-            st = rlc_agent_save(ag, p);
-        }
-        if (st) {
-            fprintf(stderr, "rlc bench: seed %d: %s\n", s, rlc_last_error());
-            rc = st == RLC_ERR_NOMEM || st == RLC_ERR_IO ? 1 : 2;
-        } else {
-            double m = 0;
-            for (int j = 0; j < eval_eps; j++)
-                m += ev[j];
-            final[s] = m / (double)eval_eps;
-            wall[s] = res.seconds;
-            train_ret[s] = res.mean_return;
-            norm[s] = normalized ? 100.0 * (final[s] - ref_min) / (ref_max - ref_min) : NAN;
-            printf("  seed %d: final return %.2f", s, final[s]);
-            if (normalized) printf(" (normalised %.1f)", norm[s]);
-            printf("  (%s %.2f)  %.1f s\n", offline ? "last evaluation in training" : "training",
-                   train_ret[s], wall[s]);
-            fflush(stdout);
-        }
-        rlc_logger_destroy(lg);
-        rlc_agent_destroy(ag);
     }
+    const double elapsed = rlc_time_now() - t_start;
+    for (int s = 0; s < S && !rc; s++)
+        norm[s] = normalized ? 100.0 * (final[s] - ref_min) / (ref_max - ref_min) : NAN;
     rlc_stats_ci ci = {0}, nci = {NAN, NAN, NAN};
     if (!rc && (rlc_stats_bootstrap_ci(final, S, 1, RLC_STATS_IQM, 2000, 0.95, 0, &ci) ||
                 (normalized &&
@@ -287,7 +417,8 @@ static int bench_learn(int argc, char **argv) {
             printf("normalised score (D4RL, random %.2f, expert %.2f): IQM %.1f, 95%% CI [%.1f, "
                    "%.1f]\n",
                    ref_min, ref_max, nci.point, nci.lo, nci.hi);
-        printf("  wall time %.1f s in all, %.1f s per seed\n", tw, tw / S);
+        printf("  wall time %.1f s in all, %.1f s per seed; elapsed %.1f s with %lld job%s\n", tw,
+               tw / S, elapsed, jobs < S ? jobs : S, (jobs < S ? jobs : S) > 1 ? "s" : "");
         char p[1200];
         snprintf(p, sizeof p, "%s/results.csv", dir);
         FILE *f = fopen(p, "w");
@@ -361,7 +492,6 @@ static int bench_learn(int argc, char **argv) {
     free(wall);
     free(train_ret);
     free(norm);
-    free(ev);
     rlc_free(cfg);
     rlc_dataset_destroy(data);
     return rc;

@@ -534,6 +534,41 @@ static void test_cli_bench(void **st) {
     norm = strtod(c + 1, NULL);
     assert_close(norm, 100 * (ret - lo) / (hi - lo), 1e-9);
     free(s);
+    /* --jobs 3: the seeds in child processes, the same per-seed returns as one after the
+     * other (only the wall-time column may differ) */
+    snprintf(args, sizeof args,
+             "bench learn --algo bc --dataset tests/data/offline/pendulum_expert --seeds 3 "
+             "--steps 300 --set hidden=32 --set eval_every=150 --jobs 3 --out %s/bench_j3",
+             tmp);
+    free(expect(args, 0, "elapsed"));
+    snprintf(args, sizeof args,
+             "bench learn --algo bc --dataset tests/data/offline/pendulum_expert --seeds 3 "
+             "--steps 300 --set hidden=32 --set eval_every=150 --out %s/bench_j1",
+             tmp);
+    free(expect(args, 0, "with 1 job"));
+    char *rows[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/bench_j%d/results.csv", tmp, k ? 1 : 3);
+        rows[k] = slurp(p);
+        /* drop the wall_seconds column (the 4th) of each seed row */
+        char *w = rows[k];
+        int field = 0, seed_row = 0;
+        for (const char *r = rows[k]; *r; r++) {
+            if (r == rows[k] || r[-1] == '\n') {
+                field = 0;
+                seed_row = *r >= '0' && *r <= '9';
+            }
+            if (*r == ',') field++;
+            if (!(seed_row && field == 3)) *w++ = *r;
+        }
+        *w = 0;
+    }
+    assert_string_equal(rows[0], rows[1]);
+    assert_non_null(strstr(rows[0], "\n2,"));
+    free(rows[0]);
+    free(rows[1]);
+    free(expect("bench learn --env CartPole-v1 --seeds 2 --jobs 0", 2,
+                "--jobs expects an integer in 1..256"));
     free(expect("bench learn --algo iql --seeds 2", 2, "offline algorithm: give its data with --dataset"));
     free(expect("bench learn --algo bc --seeds 2 --dataset tests/data/offline/pendulum_expert "
                 "--ref-min -1000",
