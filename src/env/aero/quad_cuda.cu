@@ -10,7 +10,7 @@
 static int fail(cudaError_t e, const char *what, char *msg, size_t msg_len) {
     if (e == cudaSuccess) return 0;
     snprintf(msg, msg_len, "%s: %s (%s)", what, cudaGetErrorString(e), cudaGetErrorName(e));
-    cudaGetLastError(); /* clear a sticky-free error so the next call starts clean */
+    cudaGetLastError(); /* reset the runtime's last-error state for the next call */
     return -1;
 }
 
