@@ -1,10 +1,11 @@
 /* Roadmap row 44, `rlc experiment learning-to-fly` (Eschmann et al. 2023, "Learning to Fly in
  * Seconds"): TD3 with an asymmetric critic (the env's privileged state vector), 64x64 actor and
  * critics, a reward curriculum, action history, motor delay and observation noise learns to
- * hover QuadHover-v0 from random starts in seconds of CPU; without the curriculum (the final
- * reward weights from the start) or without the asymmetric critic more seeds fail; the learned
- * hover error is compared with the cascaded PID's. Also the shared hover evaluation used by
- * `rlc experiment drones`. */
+ * hover QuadHover-v0 from random starts in seconds of CPU (our TD3 acts at 25 Hz: an action
+ * repeat of 4 physics steps of 10 ms; the evaluation checks every 10 ms step); without the
+ * curriculum (the final reward weights from the start) or without the asymmetric critic more seeds
+ * fail; the learned hover error is compared with the cascaded PID's. Also the shared hover
+ * evaluation used by `rlc experiment drones`. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "experiments/exp_impl.h"
 #include "rlc/agent.h"
 #include "rlc/quadrotor.h"
+#include "rlc/wrappers.h"
 
 static double clock_now(clockid_t id) {
     struct timespec t;
@@ -24,13 +26,15 @@ static double clock_now(clockid_t id) {
 /* ---- hover evaluation ------------------------------------------------------------------- */
 
 /* Runs `episodes` episodes of 2 * hold_steps steps on QuadHover-v0 with `kwargs` (episode i
- * reset with seed + i), actions from the agent (deterministic) or, when a is NULL, from the
- * cascaded PID. An episode succeeds when it is not terminated and the position error stays
- * below `radius` over its last hold_steps steps. Outputs: the success fraction and the mean
- * position error over the last hold_steps steps of all episodes (terminated episodes count
- * their error at termination for the remaining steps). */
-rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
-                                int hold_steps, double radius, double *success, double *err) {
+ * reset with seed + i), actions from the agent (deterministic; a new action every `repeat`
+ * steps, held in between, as the agent was trained with an action repeat) or, when a is NULL,
+ * from the cascaded PID (every step). An episode succeeds when it is not terminated and the
+ * position error stays below `radius` over its last hold_steps steps. Outputs: the success fraction
+ * and the mean position error over the last hold_steps steps of all episodes (terminated episodes
+ * count their error at termination for the remaining steps). */
+static rlc_status hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
+                             int hold_steps, int repeat, double radius, double *success,
+                             double *err) {
     char kw[1024];
     snprintf(kw, sizeof kw, "%s%smax_episode_steps=%d", kwargs, kwargs[0] ? "," : "",
              2 * hold_steps);
@@ -58,7 +62,7 @@ rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, 
         double last = 0;
         for (int t = 0; t < 2 * hold_steps && !st; t++) {
             if (a) {
-                st = rlc_agent_act(a, obs, 1, act, 1);
+                if (t % repeat == 0) st = rlc_agent_act(a, obs, 1, act, 1);
             } else {
                 rlc_quad_state s;
                 st = rlc_env_get_state_vector(env, sv);
@@ -104,6 +108,11 @@ rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, 
     return RLC_OK;
 }
 
+rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
+                                int hold_steps, double radius, double *success, double *err) {
+    return hover_eval(a, kwargs, episodes, seed, hold_steps, 1, radius, success, err);
+}
+
 /* ---- one training run --------------------------------------------------------------------- */
 
 typedef struct l2f_method {
@@ -125,24 +134,38 @@ typedef struct l2f_method {
 #define L2F_ENV_TARGET                                                                             \
     "init_pos=0.2,init_angle=1.5708,init_vel=1,init_rate=1,r_const=2,w_pos=40,w_ori=5,"            \
     "w_vel=1,w_rate=0,w_action=1,r_scale=0.5,r_min=0,action_history=1"
-/* 64x64 actor and critics as L2F; our budget: 150k env steps, an update every 2.5 steps at
- * batch 64 (L2F: 300k steps, every 10 steps at batch 256) */
+/* 64x64 actor and critics as L2F; our budget: L2F_STEPS agent steps at 25 Hz (an action
+ * repeat of L2F_REPEAT physics steps of 10 ms), an update every 2.5 agent steps at batch 64
+ * after L2F_STARTS uniform-random steps (L2F: 300k steps at 100 Hz, an update every 10 steps
+ * at batch 256). At 100 Hz (repeat 1) the same recipe settles 5-20 cm from the target in most
+ * seeds (our reading: one 10 ms action barely moves the vehicle, below what the critic's action
+ * gradient resolves; docs/experiments/learning-to-fly.md, "Runs that led here"). */
 #define L2F_TD3                                                                                    \
     "hidden=64,batch_size=64,policy_lr=0.001,q_lr=0.001,gamma=0.99,exploration_noise=0.1,"         \
     "buffer_size=300000,utd=0.4"
+#define L2F_REPEAT 4
+#define L2F_STEPS 120000
+#define L2F_STARTS 5000
 
 typedef struct l2f_ctx {
-    rlc_env *envs[64];
-    int n;
+    rlc_env *envs[64]; /* the QuadHover envs (inside the action-repeat wrapper) */
+    int n, repeat;
     int64_t stage_len, next_stage;
     int curriculum;
     rlc_status err;
 } l2f_ctx;
 
+/* Keeps each training env for the curriculum and, with repeat > 1, wraps it in an action
+ * repeat (the agent acts every `repeat` physics steps and sees the summed reward). */
 static rlc_status l2f_wrap(rlc_env **env, int index, void *user) {
     l2f_ctx *c = user;
     if (index < 64) c->envs[index] = *env;
     if (index + 1 > c->n) c->n = index + 1;
+    if (c->repeat <= 1) return RLC_OK;
+    rlc_env *w = NULL;
+    rlc_status st = rlc_wrap_action_repeat(&w, *env, c->repeat);
+    if (st) return st;
+    *env = w;
     return RLC_OK;
 }
 
@@ -168,12 +191,14 @@ static int l2f_after_update(rlc_agent *a, int64_t steps, void *user) {
     return 0;
 }
 
-/* Trains `algo` for `steps` env steps (`curriculum` raises of the reward weights at equal
- * intervals, 0: none), then evaluates the hover criterion. secs[2]: wall and CPU seconds of
- * training. */
-rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
-                               int curriculum, int64_t steps, uint64_t seed, int eval_episodes,
-                               double *secs, double *success, double *err, rlc_agent **keep) {
+/* Trains `algo` for `steps` agent steps (each `repeat` physics steps of 10 ms; `curriculum`
+ * raises of the reward weights at equal intervals, 0: none), then evaluates the hover
+ * criterion (every physics step, the agent acting every `repeat` steps). secs[2]: wall and CPU
+ * seconds of training. */
+static rlc_status l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
+                                 int curriculum, int repeat, int64_t steps, uint64_t seed,
+                                 int eval_episodes, double *secs, double *success, double *err,
+                                 rlc_agent **keep) {
     const rlc_config_table *tab = rlc_algo_config_table(algo);
     char cfgbuf[4096];
     if (!tab || tab->size > sizeof cfgbuf)
@@ -185,7 +210,7 @@ rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char 
     st = rlc_agent_create(&a, algo, "QuadHover-v0", kwargs, cfgbuf, seed);
     if (st) return st;
     int64_t len = steps / (curriculum + 1);
-    l2f_ctx c = {.stage_len = len, .next_stage = len, .curriculum = curriculum};
+    l2f_ctx c = {.stage_len = len, .next_stage = len, .curriculum = curriculum, .repeat = repeat};
     rlc_train_hooks h = {.wrap = l2f_wrap, .after_update = l2f_after_update, .user = &c};
     rlc_train_options o = {0};
     o.total_steps = steps;
@@ -197,12 +222,19 @@ rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char 
     secs[1] = clock_now(CLOCK_THREAD_CPUTIME_ID) - c0;
     if (!st) st = c.err;
     /* evaluation: the training env's dynamics and noise, starts from seeds 10^6 + i */
-    if (!st) st = rlc__quad_hover_eval(a, kwargs, eval_episodes, 1000000, 500, 0.1, success, err);
+    if (!st) st = hover_eval(a, kwargs, eval_episodes, 1000000, 500, repeat, 0.1, success, err);
     if (!st && keep)
         *keep = a;
     else
         rlc_agent_destroy(a);
     return st;
+}
+
+rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
+                               int curriculum, int64_t steps, uint64_t seed, int eval_episodes,
+                               double *secs, double *success, double *err, rlc_agent **keep) {
+    return l2f_train_eval(algo, kwargs, cfg, curriculum, 1, steps, seed, eval_episodes, secs,
+                          success, err, keep);
 }
 
 /* ---- the experiment ----------------------------------------------------------------------- */
@@ -216,22 +248,23 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("learning-to-fly"), o, res, 5, 2);
     if (st) return st;
     /* the curriculum raises the weights 10 times at equal intervals (L2F: every 100k steps) */
-    const int64_t steps = o->quick ? 12000 : 150000;
+    const int64_t steps = o->quick ? 12000 : L2F_STEPS, starts = o->quick ? 2000 : L2F_STARTS;
     const int stages = 10, ne = o->quick ? 5 : 20;
-    const char *base = L2F_TD3 ",learning_starts=10000";
-    const char *quick_base = L2F_TD3 ",learning_starts=2000";
+    const int64_t updates = (steps - starts) * 2 / 5; /* utd 0.4 after the random steps */
+    char base[256];
+    snprintf(base, sizeof base, "%s,learning_starts=%lld", L2F_TD3, (long long)starts);
     char cfg_asym[512], cfg_sym[512];
-    snprintf(cfg_asym, sizeof cfg_asym, "%s,critic_state=1", o->quick ? quick_base : base);
-    snprintf(cfg_sym, sizeof cfg_sym, "%s,critic_state=0", o->quick ? quick_base : base);
+    snprintf(cfg_asym, sizeof cfg_asym, "%s,critic_state=1", base);
+    snprintf(cfg_sym, sizeof cfg_sym, "%s,critic_state=0", base);
     const struct {
         const char *name, *algo, *kwargs, *cfg;
-        int curriculum;
+        int curriculum, repeat;
         int64_t steps;
     } M[L2F_NM] = {
-        {"TD3 asymmetric + curriculum (L2F)", "td3", L2F_ENV, cfg_asym, stages, steps},
-        {"no curriculum (final weights)", "td3", L2F_ENV_TARGET, cfg_asym, 0, steps},
-        {"no asymmetric critic", "td3", L2F_ENV, cfg_sym, stages, steps},
-        {"PPO, 8 envs (not L2F)", "ppo", L2F_ENV, L2F_PPO, 0, o->quick ? 16384 : 1500000},
+        {"TD3 asymmetric + curriculum (L2F)", "td3", L2F_ENV, cfg_asym, stages, L2F_REPEAT, steps},
+        {"no curriculum (final weights)", "td3", L2F_ENV_TARGET, cfg_asym, 0, L2F_REPEAT, steps},
+        {"no asymmetric critic", "td3", L2F_ENV, cfg_sym, stages, L2F_REPEAT, steps},
+        {"PPO, 8 envs (not L2F)", "ppo", L2F_ENV, L2F_PPO, 0, 1, o->quick ? 16384 : 1500000},
     };
     const int NS = x.seeds;
     enum { K = 5 }; /* wall secs, success 0.1 m, success 0.3 m, error, CPU secs */
@@ -245,12 +278,14 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
         for (int s = 0; s < NS && !st; s++) {
             rlc_agent *a = NULL;
             double e3, secs[2];
-            st = rlc__l2f_train_eval(M[m].algo, M[m].kwargs, M[m].cfg, M[m].curriculum, M[m].steps,
-                                     (uint64_t)s + 1, ne, secs, &V(m, 1, s), &V(m, 3, s), &a);
+            st =
+                l2f_train_eval(M[m].algo, M[m].kwargs, M[m].cfg, M[m].curriculum, M[m].repeat,
+                               M[m].steps, (uint64_t)s + 1, ne, secs, &V(m, 1, s), &V(m, 3, s), &a);
             V(m, 0, s) = secs[0];
             V(m, 4, s) = secs[1];
             if (!st)
-                st = rlc__quad_hover_eval(a, M[m].kwargs, ne, 1000000, 500, 0.3, &V(m, 2, s), &e3);
+                st = hover_eval(a, M[m].kwargs, ne, 1000000, 500, M[m].repeat, 0.3, &V(m, 2, s),
+                                &e3);
             rlc_agent_destroy(a);
             if (!st && o->log) {
                 fprintf(o->log,
@@ -272,8 +307,10 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
                                           "hover_err_m", "train_cpu_seconds"};
     char desc[K][200];
     snprintf(desc[0], sizeof desc[0],
-             "wall seconds of training (TD3: %lld env steps, %lld updates; PPO: %lld env steps)",
-             (long long)steps, (long long)(steps * 2 / 5), (long long)M[3].steps);
+             "wall seconds of training (TD3: %lld steps at 25 Hz = %lld physics steps, %lld "
+             "updates; PPO: %lld env steps at 100 Hz)",
+             (long long)steps, (long long)steps * L2F_REPEAT, (long long)updates,
+             (long long)M[3].steps);
     snprintf(desc[1], sizeof desc[1],
              "fraction of %d random starts held within 0.1 m of the target for the last 5 s of "
              "10 s (PID: %.2f)",
@@ -304,12 +341,13 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
     }
     const double med_secs = med[0];
     rlc__exp_note(&x, 1,
-                  "env: QuadHover-v0 %s; td3: %s; curriculum: %d raises (x1.2 position up to 40, "
-                  "x1.4 velocity and action up to 1) at equal intervals; throughput of the full "
-                  "method: %.0f env steps/s and %.0f updates/s of batch 64 (median CPU %.2f s, "
-                  "wall %.2f s)",
-                  L2F_ENV, cfg_asym, stages, (double)steps / med_cpu[0],
-                  (double)steps * 0.4 / med_cpu[0], med_cpu[0], med_secs);
+                  "env: QuadHover-v0 %s; td3: %s; action repeat %d (the agent acts at 25 Hz, the "
+                  "physics and the evaluation run at 100 Hz); curriculum: %d raises (x1.2 "
+                  "position up to 40, x1.4 velocity and action up to 1) at equal intervals; "
+                  "throughput of the full method: %.0f agent steps/s (x%d physics steps) and %.0f "
+                  "updates/s of batch 64 (median CPU %.2f s, wall %.2f s)",
+                  L2F_ENV, cfg_asym, L2F_REPEAT, stages, (double)steps / med_cpu[0], L2F_REPEAT,
+                  (double)updates / med_cpu[0], med_cpu[0], med_secs);
     rlc__exp_note(&x, 1,
                   "issue target (hover within 0.1 m from random starts in under 10 s wall): "
                   "TD3/L2F median %.2f s wall (%.2f s CPU) with median success %.2f; PPO (%s, "
