@@ -191,9 +191,9 @@ static rlc_status ppo_hover(int64_t steps, uint64_t seed, double *ret, double *s
         *ret = 0;
         for (int i = 0; i < 20; i++)
             *ret += rets[i] / 20;
-        st = rlc__quad_hover_eval(a, "", 20, 1000000, 250, 0.1, succ, err);
+        st = rlc__quad_hover_eval(a, "", 20, 1000000, 250, 1, 0.1, succ, err);
     }
-    if (!st) st = rlc__quad_hover_eval(a, "", 20, 1000000, 250, 0.3, succ3, &e3);
+    if (!st) st = rlc__quad_hover_eval(a, "", 20, 1000000, 250, 1, 0.3, succ3, &e3);
     rlc_agent_destroy(a);
     return st;
 }

@@ -76,16 +76,16 @@ void rlc__exp_abort(rlc__exp *x);
  * episodes; *err: mean position error (m) over those steps. */
 struct rlc_agent;
 rlc_status rlc__quad_hover_eval(struct rlc_agent *a, const char *kwargs, int episodes,
-                                uint64_t seed, int hold_steps, double radius, double *success,
-                                double *err);
+                                uint64_t seed, int hold_steps, int repeat, double radius,
+                                double *success, double *err);
 /* One training run on QuadHover-v0 (algo, env kwargs, config list, curriculum raises of the
- * reward weights at equal intervals (0: none), steps, seed), timed (secs[2]: wall and CPU
- * seconds of the training thread) and evaluated
- * by rlc__quad_hover_eval over eval_episodes (hold 500 steps, radius 0.1 m). keep (may be NULL)
- * receives the trained agent. */
+ * reward weights at equal intervals (0: none), action repeat (the agent acts every `repeat`
+ * physics steps of 10 ms; 1: every step), agent steps, seed), timed (secs[2]: wall and CPU
+ * seconds of the training thread) and evaluated by rlc__quad_hover_eval with the same repeat
+ * over eval_episodes (hold 500 steps, radius 0.1 m). keep (may be NULL) receives the agent. */
 rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
-                               int curriculum, int64_t steps, uint64_t seed, int eval_episodes,
-                               double *secs, double *success, double *err,
+                               int curriculum, int repeat, int64_t steps, uint64_t seed,
+                               int eval_episodes, double *secs, double *success, double *err,
                                struct rlc_agent **keep);
 
 /* The experiments (one file each). */

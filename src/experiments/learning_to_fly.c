@@ -109,8 +109,9 @@ static rlc_status hover_eval(rlc_agent *a, const char *kwargs, int episodes, uin
 }
 
 rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
-                                int hold_steps, double radius, double *success, double *err) {
-    return hover_eval(a, kwargs, episodes, seed, hold_steps, 1, radius, success, err);
+                                int hold_steps, int repeat, double radius, double *success,
+                                double *err) {
+    return hover_eval(a, kwargs, episodes, seed, hold_steps, repeat, radius, success, err);
 }
 
 /* ---- one training run --------------------------------------------------------------------- */
@@ -231,10 +232,11 @@ static rlc_status l2f_train_eval(const char *algo, const char *kwargs, const cha
 }
 
 rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
-                               int curriculum, int64_t steps, uint64_t seed, int eval_episodes,
-                               double *secs, double *success, double *err, rlc_agent **keep) {
-    return l2f_train_eval(algo, kwargs, cfg, curriculum, 1, steps, seed, eval_episodes, secs,
-                          success, err, keep);
+                               int curriculum, int repeat, int64_t steps, uint64_t seed,
+                               int eval_episodes, double *secs, double *success, double *err,
+                               rlc_agent **keep) {
+    return l2f_train_eval(algo, kwargs, cfg, curriculum, repeat, steps, seed, eval_episodes,
+                          secs, success, err, keep);
 }
 
 /* ---- the experiment ----------------------------------------------------------------------- */
@@ -297,7 +299,7 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
             }
         }
     double pid_succ = 0, pid_err = 0;
-    if (!st) st = rlc__quad_hover_eval(NULL, L2F_ENV, ne, 1000000, 500, 0.1, &pid_succ, &pid_err);
+    if (!st) st = rlc__quad_hover_eval(NULL, L2F_ENV, ne, 1000000, 500, 1, 0.1, &pid_succ, &pid_err);
     if (st) {
         rlc_free(v);
         rlc__exp_abort(&x);
