@@ -32,9 +32,9 @@ static double clock_now(clockid_t id) {
  * position error stays below `radius` over its last hold_steps steps. Outputs: the success fraction
  * and the mean position error over the last hold_steps steps of all episodes (terminated episodes
  * count their error at termination for the remaining steps). */
-static rlc_status hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
-                             int hold_steps, int repeat, double radius, double *success,
-                             double *err) {
+rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
+                                int hold_steps, int repeat, double radius, double *success,
+                                double *err) {
     char kw[1024];
     snprintf(kw, sizeof kw, "%s%smax_episode_steps=%d", kwargs, kwargs[0] ? "," : "",
              2 * hold_steps);
@@ -106,12 +106,6 @@ static rlc_status hover_eval(rlc_agent *a, const char *kwargs, int episodes, uin
     *success = (double)ok / episodes;
     *err = esum / ((double)episodes * hold_steps);
     return RLC_OK;
-}
-
-rlc_status rlc__quad_hover_eval(rlc_agent *a, const char *kwargs, int episodes, uint64_t seed,
-                                int hold_steps, int repeat, double radius, double *success,
-                                double *err) {
-    return hover_eval(a, kwargs, episodes, seed, hold_steps, repeat, radius, success, err);
 }
 
 /* ---- one training run --------------------------------------------------------------------- */
@@ -196,10 +190,10 @@ static int l2f_after_update(rlc_agent *a, int64_t steps, void *user) {
  * raises of the reward weights at equal intervals, 0: none), then evaluates the hover
  * criterion (every physics step, the agent acting every `repeat` steps). secs[2]: wall and CPU
  * seconds of training. */
-static rlc_status l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
-                                 int curriculum, int repeat, int64_t steps, uint64_t seed,
-                                 int eval_episodes, double *secs, double *success, double *err,
-                                 rlc_agent **keep) {
+rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
+                               int curriculum, int repeat, int64_t steps, uint64_t seed,
+                               int eval_episodes, double *secs, double *success, double *err,
+                               rlc_agent **keep) {
     const rlc_config_table *tab = rlc_algo_config_table(algo);
     char cfgbuf[4096];
     if (!tab || tab->size > sizeof cfgbuf)
@@ -223,20 +217,14 @@ static rlc_status l2f_train_eval(const char *algo, const char *kwargs, const cha
     secs[1] = clock_now(CLOCK_THREAD_CPUTIME_ID) - c0;
     if (!st) st = c.err;
     /* evaluation: the training env's dynamics and noise, starts from seeds 10^6 + i */
-    if (!st) st = hover_eval(a, kwargs, eval_episodes, 1000000, 500, repeat, 0.1, success, err);
+    if (!st)
+        st =
+            rlc__quad_hover_eval(a, kwargs, eval_episodes, 1000000, 500, repeat, 0.1, success, err);
     if (!st && keep)
         *keep = a;
     else
         rlc_agent_destroy(a);
     return st;
-}
-
-rlc_status rlc__l2f_train_eval(const char *algo, const char *kwargs, const char *cfg,
-                               int curriculum, int repeat, int64_t steps, uint64_t seed,
-                               int eval_episodes, double *secs, double *success, double *err,
-                               rlc_agent **keep) {
-    return l2f_train_eval(algo, kwargs, cfg, curriculum, repeat, steps, seed, eval_episodes,
-                          secs, success, err, keep);
 }
 
 /* ---- the experiment ----------------------------------------------------------------------- */
@@ -280,14 +268,14 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
         for (int s = 0; s < NS && !st; s++) {
             rlc_agent *a = NULL;
             double e3, secs[2];
-            st =
-                l2f_train_eval(M[m].algo, M[m].kwargs, M[m].cfg, M[m].curriculum, M[m].repeat,
-                               M[m].steps, (uint64_t)s + 1, ne, secs, &V(m, 1, s), &V(m, 3, s), &a);
+            st = rlc__l2f_train_eval(M[m].algo, M[m].kwargs, M[m].cfg, M[m].curriculum, M[m].repeat,
+                                     M[m].steps, (uint64_t)s + 1, ne, secs, &V(m, 1, s),
+                                     &V(m, 3, s), &a);
             V(m, 0, s) = secs[0];
             V(m, 4, s) = secs[1];
             if (!st)
-                st = hover_eval(a, M[m].kwargs, ne, 1000000, 500, M[m].repeat, 0.3, &V(m, 2, s),
-                                &e3);
+                st = rlc__quad_hover_eval(a, M[m].kwargs, ne, 1000000, 500, M[m].repeat, 0.3,
+                                          &V(m, 2, s), &e3);
             rlc_agent_destroy(a);
             if (!st && o->log) {
                 fprintf(o->log,
@@ -299,7 +287,8 @@ rlc_status rlc__exp_learning_to_fly(const rlc_experiment_options *o, rlc_experim
             }
         }
     double pid_succ = 0, pid_err = 0;
-    if (!st) st = rlc__quad_hover_eval(NULL, L2F_ENV, ne, 1000000, 500, 1, 0.1, &pid_succ, &pid_err);
+    if (!st)
+        st = rlc__quad_hover_eval(NULL, L2F_ENV, ne, 1000000, 500, 1, 0.1, &pid_succ, &pid_err);
     if (st) {
         rlc_free(v);
         rlc__exp_abort(&x);
