@@ -27,6 +27,13 @@ typedef struct rlc__exp {
  * stops at the first refused one (its error). */
 rlc_status rlc__exp_apply_sets(const rlc_config_table *t, void *cfg, const char *list);
 
+struct rlc_agent;
+/* Creates agent `algo` on env (kwargs may be NULL) with the table defaults, the tuned per-env
+ * defaults of data/defaults/<algo>.json when present, then the comma-separated key=value
+ * assignments `sets` (may be NULL). */
+rlc_status rlc__exp_make_agent(struct rlc_agent **out, const char *algo, const char *env,
+                               const char *kwargs, const char *sets, uint64_t seed);
+
 /* Starts a report: picks the seed count (o->seeds, else quick_seeds or full_seeds), creates
  * o->out_dir and results.csv (columns method,seed,metric,value) and prints the header. On
  * failure nothing is left open (no rlc__exp_abort needed). */

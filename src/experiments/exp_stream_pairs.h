@@ -8,10 +8,4 @@
 rlc_status rlc__exp_stream_x(const rlc_experiment_options *o, rlc_experiment_result *res);
 rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experiment_result *res);
 
-/* Creates agent `algo` on env (kwargs may be NULL) with the table defaults, the tuned per-env
- * defaults of data/defaults/<algo>.json when present, then the comma-separated key=value
- * assignments `sets` (may be NULL). */
-rlc_status rlc__exp_make_agent(rlc_agent **out, const char *algo, const char *env,
-                               const char *kwargs, const char *sets, uint64_t seed);
-
 #endif

@@ -77,19 +77,9 @@ static const method METHODS[] = {
 #define NM ((int)(sizeof METHODS / sizeof METHODS[0]))
 
 static rlc_status make_agent(rlc_agent **a, const method *m, uint64_t seed) {
-    const rlc_config_table *t = rlc_algo_config_table(m->algo);
-    void *cfg = rlc_malloc(t->size);
-    if (!cfg) return RLC_ERR_NOMEM;
-    rlc_config_defaults(t, cfg);
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s,%s", COMMON, m->sets);
-    rlc_status st = RLC_OK;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok && !st; tok = strtok_r(NULL, ",", &save))
-        st = rlc_config_assign(t, cfg, tok);
-    if (!st) st = rlc_agent_create(a, m->algo, ENV_ID, NULL, cfg, seed);
-    rlc_free(cfg);
-    return st;
+    char sets[512];
+    snprintf(sets, sizeof sets, "%s,%s", COMMON, m->sets);
+    return rlc__exp_make_agent(a, m->algo, ENV_ID, NULL, sets, seed);
 }
 
 rlc_status rlc__exp_harness(const rlc_experiment_options *o, rlc_experiment_result *res) {

@@ -11,24 +11,6 @@
 #include "experiments/exp_stream_pairs.h"
 #include "rlc/agent.h"
 
-rlc_status rlc__exp_make_agent(rlc_agent **out, const char *algo, const char *env,
-                               const char *kwargs, const char *sets, uint64_t seed) {
-    const rlc_config_table *t = rlc_algo_config_table(algo);
-    if (!t) return rlc_error(RLC_ERR_NOT_FOUND, "experiment: unknown algorithm '%s'", algo);
-    void *cfg = rlc_malloc(t->size);
-    if (!cfg) return RLC_ERR_NOMEM;
-    rlc_config_defaults(t, cfg);
-    char rel[128], path[1024];
-    snprintf(rel, sizeof rel, "defaults/%s.json", algo);
-    rlc_status st = RLC_OK;
-    if (!rlc_data_find(rel, path, sizeof path))
-        st = rlc_config_apply_env_defaults(t, cfg, path, env, NULL);
-    if (!st && sets && *sets) st = rlc__exp_apply_sets(t, cfg, sets);
-    if (!st) st = rlc_agent_create(out, algo, env, kwargs, cfg, seed);
-    rlc_free(cfg);
-    return st;
-}
-
 typedef struct method {
     const char *label, *algo, *sets;
     int family; /* 0 stream-x, 1 naive streaming, 2 batch */
