@@ -70,10 +70,19 @@ ifeq ($(CUDA),1)
   endif
 endif
 CUDA_GENCODE ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+# nvcc alone is not enough: tools/cuda_probe.sh compiles a kernel and links the static CUDA
+# runtime once per build folder (answer cached in $(BUILD)/cuda-probe.txt; delete it, or
+# make clean, after changing the toolkit) and CUDA is left out when that fails.
 ifneq ($(NVCC),)
-  CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_LIBS := $(shell mkdir -p $(BUILD) && { test -f $(BUILD)/cuda-probe.txt || \
+                 sh tools/cuda_probe.sh '$(NVCC)' '$(CC)' $(BUILD)/cuda-probe $(CUDA_GENCODE) \
+                 > $(BUILD)/cuda-probe.txt; } && cat $(BUILD)/cuda-probe.txt)
+  ifeq ($(strip $(CUDA_LIBS)),)
+    NVCC :=
+  endif
+endif
+ifneq ($(NVCC),)
   CUDA_DEF := -DRLC_HAVE_CUDA=1
-  CUDA_LIBS := -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lstdc++
   PKG_LIBS += $(CUDA_LIBS)
 endif
 # Model files are looked up in $$RLC_DATA_DIR, the installed share folder, ./data, then the
@@ -128,11 +137,10 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS_ALL) $(EXTRA) -MMD -MP -c $< -o $@
 
 # --fmad=false: no fused multiply-adds, so the GPU's steps have the CPU's bits (quad_dyn.h).
-$(BUILD)/src/env/aero/quad_cuda.o: src/env/aero/quad_cuda.cu src/env/aero/quad_cuda.h \
-                                   src/env/aero/quad_dyn.h include/rlc/quadrotor.h
+$(BUILD)/src/env/aero/quad_cuda.o: src/env/aero/quad_cuda.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) -O3 --fmad=false -std=c++17 $(CUDA_GENCODE) -Xcompiler -fPIC,-fvisibility=hidden \
-	  -Iinclude -Isrc -c $< -o $@
+	  -Iinclude -Isrc -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(BUILD)/librlc.a: $(LIB_OBJS)
 	@rm -f $@
