@@ -36,7 +36,8 @@ extern "C" {
     X(ENUM, activation, "relu", "relu|tanh", "hidden activation")                              \
     X(BOOL, critic_layer_norm, 0, "LayerNorm after each hidden linear of the critics")         \
     X(REAL, log_std_min, -5, -20, 0, "lower bound of the actor's log std (tanh-squashed)")     \
-    X(REAL, log_std_max, 2, -5, 10, "upper bound of the actor's log std")
+    X(REAL, log_std_max, 2, -5, 10, "upper bound of the actor's log std")                     \
+    X(BOOL, fused, 0, "small-network updates without graphs (plain MLPs; same math)")
 
 RLC_CONFIG_STRUCT(rlc_sac_config, RLC_SAC_FIELDS);
 /* The SAC config table (rlc/config.h): defaults, --set parsing, JSON. */

@@ -1,9 +1,12 @@
 /* Soft Actor-Critic (Haarnoja et al. 2018) for Box actions: twin Q critics with Polyak targets,
  * a reparameterised tanh-Gaussian actor, automatic entropy tuning and an update-to-data ratio. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "algo/algo_impl.h"
+#include "core/fastmath.h"
+#include "nn/nn_impl.h"
 #include "rlc/optim.h"
 #include "rlc/replay.h"
 #include "rlc/sac.h"
@@ -44,6 +47,11 @@ typedef struct sac {
     uint8_t *valid;
     int64_t env_steps, grad_steps;
     double credit;
+
+    /* fused path (c.fused): the three networks without graphs, and its scratch */
+    rlc__tmlp ta, tq[2];
+    float *f_a, *f_lp, *f_y, *f_dq, *f_dout; /* [B*A], [B], [B], [B*np], [B*np_actor_out] */
+    double *f_head;                           /* [B*A*4]: tanh(raw), std, eps, tanh(u) */
 } sac;
 
 static sac *S(rlc_agent *a) {
@@ -84,8 +92,12 @@ static void sac_destroy(rlc_agent *a) {
     rlc_params_destroy(s->pq_t);
     rlc_params_destroy(s->pal);
     rlc_replay_destroy(s->rb);
-    void *bufs[] = {s->scale,    s->bias,     s->w,   s->idx,  s->obs_prev,
-                    s->act_prev, s->next_obs, s->rew, s->valid};
+    rlc__tmlp_free(&s->ta);
+    rlc__tmlp_free(&s->tq[0]);
+    rlc__tmlp_free(&s->tq[1]);
+    void *bufs[] = {s->scale,    s->bias,     s->w,   s->idx,  s->obs_prev, s->act_prev,
+                    s->next_obs, s->rew,      s->valid, s->f_a, s->f_lp,  s->f_y,
+                    s->f_dq,     s->f_dout,   s->f_head};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -261,6 +273,27 @@ static rlc_status sac_init(rlc_agent *a) {
             !s->act_prev || !s->rew || !s->valid)
             st = RLC_ERR_NOMEM;
     }
+    if (!st && c->fused) {
+        const int nb = B > N ? B : N;
+        if (!(st = rlc__tmlp_init(&s->ta, s->actor, nb)) &&
+            !(st = rlc__tmlp_init(&s->tq[0], s->q1, B)))
+            st = rlc__tmlp_init(&s->tq[1], s->q2, B);
+        if (st == RLC_ERR_INVALID) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", rlc_last_error());
+            st = rlc_error(RLC_ERR_INVALID, "sac: fused=1 needs plain networks (%s)", why);
+        }
+        if (!st) {
+            s->f_a = rlc_calloc((size_t)B * A, sizeof(float));
+            s->f_lp = rlc_calloc((size_t)B, sizeof(float));
+            s->f_y = rlc_calloc((size_t)B, sizeof(float));
+            s->f_dq = rlc_calloc((size_t)B * s->tq[0].np[s->tq[0].nl], sizeof(float));
+            s->f_dout = rlc_calloc((size_t)B * s->ta.np[s->ta.nl], sizeof(float));
+            s->f_head = rlc_calloc((size_t)B * A * 4, sizeof(double));
+            if (!s->f_a || !s->f_lp || !s->f_y || !s->f_dq || !s->f_dout || !s->f_head)
+                st = RLC_ERR_NOMEM;
+        }
+    }
     if (!st) {
         for (int j = 0; j < A; j++) {
             s->scale[j] = (float)((as->high[j] - as->low[j]) / 2);
@@ -280,17 +313,17 @@ static rlc_status sac_init(rlc_agent *a) {
 
 /* Actions in [-1, 1] from the acting graph's outputs: tanh(mean) when deterministic, else
  * tanh(mean + std eps); written to x[n * A] (may be NULL) and rescaled to env_act. */
-static void choose(rlc_agent *a, const act_graph *ag, int deterministic, float *x, float *env_act) {
+static void choose(rlc_agent *a, const float *out, int stride, int n, int deterministic, float *x,
+                   float *env_act) {
     sac *s = S(a);
     const int A = s->A;
-    const float *out = ag->out->data;
     const double lo = s->c.log_std_min, hi = s->c.log_std_max;
     const rlc_space *as = a->action_space;
-    for (int i = 0; i < ag->n; i++) {
+    for (int i = 0; i < n; i++) {
         for (int j = 0; j < A; j++) {
-            double mu = out[(size_t)i * 2 * A + j], u = mu;
+            double mu = out[(size_t)i * stride + j], u = mu;
             if (!deterministic) {
-                double raw = out[(size_t)i * 2 * A + A + j];
+                double raw = out[(size_t)i * stride + A + j];
                 double ls = lo + 0.5 * (hi - lo) * (tanh(raw) + 1);
                 u = mu + exp(ls) * rlc_rng_normal(&s->rng_act);
             }
@@ -310,7 +343,7 @@ static rlc_status sac_act(rlc_agent *a, const float *obs, int n, void *actions, 
     memcpy(ag->obs->data, obs, sizeof(float) * (size_t)n * (size_t)s->D);
     rlc_status st = rlc_graph_forward(ag->g);
     if (st) return st;
-    choose(a, ag, deterministic, NULL, actions);
+    choose(a, ag->out->data, 2 * s->A, ag->n, deterministic, NULL, actions);
     return RLC_OK;
 }
 
@@ -337,10 +370,20 @@ static rlc_status sac_train_act(rlc_agent *a, rlc_vec_env *v) {
         }
         return RLC_OK;
     }
+    if (s->c.fused) { /* the same actor outputs, without the graph */
+        rlc__tmlp *t = &s->ta;
+        for (int i = 0; i < N; i++)
+            memcpy(t->y[0] + (size_t)i * t->np[0], v->obs_f32 + (size_t)i * s->D,
+                   sizeof(float) * (size_t)s->D);
+        rlc__tmlp_load(t, rlc_params_data(s->pa));
+        const float *out = rlc__tmlp_forward(t, N);
+        choose(a, out, t->np[t->nl], N, 0, s->act_prev, v->actions);
+        return RLC_OK;
+    }
     memcpy(s->ag[0].obs->data, v->obs_f32, sizeof(float) * (size_t)N * (size_t)s->D);
     rlc_status st = rlc_graph_forward(s->ag[0].g);
     if (st) return st;
-    choose(a, &s->ag[0], 0, s->act_prev, v->actions);
+    choose(a, s->ag[0].out->data, 2 * s->A, N, 0, s->act_prev, v->actions);
     return RLC_OK;
 }
 
@@ -421,6 +464,179 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     return RLC_OK;
 }
 
+
+/* ---- the fused path: the graphs' losses and gradients, written out ---- */
+
+/* Policy head on actor outputs out [B][stride] (means, raw log stds) and noise [B][A]:
+ * log_std = lo + (hi - lo) (tanh(raw) + 1) / 2, u = mean + exp(log_std) eps, a = tanh(u),
+ * log pi = sum_j (-eps^2 / 2 - log_std - log(2 pi) / 2) - 2 sum_j (log 2 - u - softplus(-2u)).
+ * Writes a [B][A], logp [B], and keeps tanh(raw), std, eps, a per element for the backward
+ * pass. Elementwise in float as the graph's ops, sums in double. */
+static void head_forward(sac *s, const float *out, int stride, const float *noise, int B) {
+    const int A = s->A;
+    const double lo = s->c.log_std_min, hi = s->c.log_std_max;
+    const double half_log_2pi = 0.91893853320467274178, log2 = 0.69314718055994530942;
+    for (int b = 0; b < B; b++) {
+        double lp = 0, corr = 0;
+        for (int j = 0; j < A; j++) {
+            const float mu = out[(size_t)b * stride + j], raw = out[(size_t)b * stride + A + j];
+            const float tr = rlc__tanhf(raw), ls = (float)(lo + 0.5 * (hi - lo) * (tr + 1));
+            const float sd = expf(ls), eps = noise[(size_t)b * A + j], u = mu + sd * eps;
+            const float t = rlc__tanhf(u), y = -2 * u; /* softplus(y), stable */
+            const float sp = (y > 0 ? y : 0) + log1pf(expf(-fabsf(y)));
+            lp += -0.5 * eps * eps - ls - half_log_2pi;
+            corr += log2 - u - sp;
+            s->f_a[(size_t)b * A + j] = t;
+            double *h = s->f_head + ((size_t)b * A + j) * 4;
+            h[0] = tr, h[1] = sd, h[2] = eps, h[3] = t;
+        }
+        s->f_lp[b] = (float)(lp - 2 * corr);
+    }
+}
+
+/* Gradient of the head: ga [B][ga_stride] (dL/da at column ga_off), dL/dlogp = glp for every
+ * row; writes dL/d(actor outputs) to s->f_dout [B][stride]. d logp/du = 2 tanh(u); through
+ * u = mean + std eps, log pi's Gaussian part depends on log_std only (-1 per element). */
+static void head_backward(sac *s, const float *ga, int ga_stride, int ga_off, double glp,
+                          int stride, int B) {
+    const int A = s->A;
+    const double lo = s->c.log_std_min, hi = s->c.log_std_max;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < A; j++) {
+            const double *h = s->f_head + ((size_t)b * A + j) * 4;
+            const double tr = h[0], sd = h[1], eps = h[2], t = h[3];
+            const double du = ga[(size_t)b * ga_stride + ga_off + j] * (1 - t * t) + glp * 2 * t;
+            const double dls = du * sd * eps - glp;
+            s->f_dout[(size_t)b * stride + j] = (float)du;
+            s->f_dout[(size_t)b * stride + A + j] = (float)(dls * 0.5 * (hi - lo) * (1 - tr * tr));
+        }
+}
+
+/* Critic inputs [x | act] into both critics' first activation rows. */
+static void fill_q_input(sac *s, const float *x, const float *act, int B) {
+    const int D = s->D, A = s->A;
+    for (int k = 0; k < 2; k++) {
+        rlc__tmlp *t = &s->tq[k];
+        for (int b = 0; b < B; b++) {
+            float *r = t->y[0] + (size_t)b * t->np[0];
+            memcpy(r, x + (size_t)b * D, sizeof(float) * (size_t)D);
+            memcpy(r + D, act + (size_t)b * A, sizeof(float) * (size_t)A);
+        }
+    }
+}
+
+static void fill_actor_input(sac *s, const float *x, int B) {
+    rlc__tmlp *t = &s->ta;
+    for (int b = 0; b < B; b++)
+        memcpy(t->y[0] + (size_t)b * t->np[0], x + (size_t)b * s->D, sizeof(float) * (size_t)s->D);
+}
+
+/* One SAC gradient step as grad_step, on the fused networks: the same batch, noise draws,
+ * losses and optimizer steps; the sums differ only in rounding. */
+static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
+    sac *s = S(a);
+    const rlc_sac_config *c = &s->c;
+    const int B = s->B, A = s->A;
+    rlc_status st = rlc_replay_sample(s->rb, &s->rng_replay, B, 0, &s->batch);
+    if (st) return st;
+    const float alpha = (float)exp(log_alpha(s));
+    rlc_fill_normal(s->q_noise, &s->rng_noise);
+    const float *obs = s->q_obs->data, *act = s->q_act->data, *next = s->q_next->data;
+    const float *rew = s->q_rew->data, *disc = s->q_disc->data;
+    rlc__tmlp *ta = &s->ta, *tq = s->tq;
+    const int qs = tq[0].np[tq[0].nl], as = ta->np[ta->nl];
+
+    /* targets: y = r + disc (min_i Qt_i(s', a') - alpha log pi(a'|s')) */
+    fill_actor_input(s, next, B);
+    rlc__tmlp_load(ta, rlc_params_data(s->pa));
+    head_forward(s, rlc__tmlp_forward(ta, B), as, s->q_noise->data, B);
+    fill_q_input(s, next, s->f_a, B);
+    const float *data_t = rlc_params_data(s->pq_t);
+    rlc__tmlp_load(&tq[0], data_t);
+    rlc__tmlp_load(&tq[1], data_t);
+    const float *qt1 = rlc__tmlp_forward(&tq[0], B), *qt2 = rlc__tmlp_forward(&tq[1], B);
+    for (int b = 0; b < B; b++) {
+        const float x1 = qt1[(size_t)b * qs], x2 = qt2[(size_t)b * qs];
+        const float mn = x2 < x1 ? x2 : x1;
+        s->f_y[b] = rew[b] + disc[b] * (mn - alpha * s->f_lp[b]);
+    }
+    /* critic loss mean (Q1 - y)^2 + mean (Q2 - y)^2 and its gradients */
+    fill_q_input(s, obs, act, B);
+    float *data_q = rlc_params_data(s->pq), *grad_q = rlc_params_grad(s->pq);
+    double ql = 0, qm = 0;
+    for (int k = 0; k < 2; k++) {
+        rlc__tmlp_load(&tq[k], data_q);
+        const float *q = rlc__tmlp_forward(&tq[k], B);
+        double l = 0;
+        for (int b = 0; b < B; b++) {
+            const float d = q[(size_t)b * qs] - s->f_y[b];
+            l += (double)d * d;
+            s->f_dq[(size_t)b * qs] = 2 * d / (float)B;
+            if (!k) qm += q[(size_t)b * qs];
+        }
+        ql += l / B;
+        rlc__tmlp_backward(&tq[k], B, s->f_dq, grad_q, 0);
+    }
+    if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "sac: critic loss is %g", ql);
+    rlc_optim_step(s->oq);
+    m->qloss += ql;
+    m->q += qm / B;
+    m->nq++;
+    s->grad_steps++;
+
+    if (s->grad_steps % c->policy_every == 0) {
+        /* actor loss mean(alpha log pi(a|s) - min_i Q_i(s, a)), a = tanh(mean + std eps) */
+        rlc_fill_normal(s->p_noise, &s->rng_noise);
+        fill_actor_input(s, obs, B);
+        rlc__tmlp_load(ta, rlc_params_data(s->pa));
+        head_forward(s, rlc__tmlp_forward(ta, B), as, s->p_noise->data, B);
+        fill_q_input(s, obs, s->f_a, B);
+        rlc__tmlp_load(&tq[0], data_q);
+        rlc__tmlp_load(&tq[1], data_q);
+        const float *q1 = rlc__tmlp_forward(&tq[0], B), *q2 = rlc__tmlp_forward(&tq[1], B);
+        double pl = 0, lpm = 0;
+        float *dq1 = s->f_dq;
+        for (int b = 0; b < B; b++) {
+            const float x1 = q1[(size_t)b * qs], x2 = q2[(size_t)b * qs];
+            const int second = x2 < x1; /* rlc_minimum's gradient goes to the smaller */
+            pl += (double)alpha * s->f_lp[b] - (second ? x2 : x1);
+            lpm += s->f_lp[b];
+            dq1[(size_t)b * qs] = second ? 0.0f : -1.0f / (float)B;
+        }
+        pl /= B;
+        lpm /= B;
+        if (!isfinite(pl)) return rlc_error(RLC_ERR_RANGE, "sac: actor loss is %g", pl);
+        /* dL/da through critic 1 for its rows, then critic 2 for the others */
+        const float *dx1 = rlc__tmlp_backward(&tq[0], B, dq1, NULL, 1);
+        const int np0 = tq[0].np[0];
+        /* keep critic 1's action gradients in f_a (the actions are no longer needed) */
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < A; j++)
+                s->f_a[(size_t)b * A + j] = dx1[(size_t)b * np0 + s->D + j];
+        for (int b = 0; b < B; b++) {
+            const float x1 = q1[(size_t)b * qs], x2 = q2[(size_t)b * qs];
+            dq1[(size_t)b * qs] = x2 < x1 ? -1.0f / (float)B : 0.0f;
+        }
+        const float *dx2 = rlc__tmlp_backward(&tq[1], B, dq1, NULL, 1);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < A; j++)
+                s->f_a[(size_t)b * A + j] += dx2[(size_t)b * np0 + s->D + j];
+        head_backward(s, s->f_a, A, 0, (double)alpha / B, as, B);
+        rlc__tmlp_backward(ta, B, s->f_dout, rlc_params_grad(s->pa), 0);
+        rlc_optim_step(s->oa);
+        if (c->autotune) {
+            float *gr = rlc_params_grad(s->pal);
+            gr[0] = (float)(-(lpm + s->target_entropy));
+            rlc_optim_step(s->oal);
+        }
+        m->ploss += pl;
+        m->ent += -lpm;
+        m->np++;
+    }
+    if (s->grad_steps % c->target_every == 0) rlc_params_polyak(s->pq_t, s->pq, c->tau);
+    return RLC_OK;
+}
+
 static rlc_status sac_update(rlc_agent *a, const rlc_vec_env *v, rlc__update_info *info) {
     (void)v;
     sac *s = S(a);
@@ -429,7 +645,7 @@ static rlc_status sac_update(rlc_agent *a, const rlc_vec_env *v, rlc__update_inf
     rlc_status st = RLC_OK;
     while (s->credit >= 1 && !st) {
         s->credit -= 1;
-        st = grad_step(a, &m);
+        st = s->c.fused ? grad_step_fused(a, &m) : grad_step(a, &m);
     }
     if (st) return st;
     info->n = 0;

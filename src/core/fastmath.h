@@ -8,47 +8,51 @@
 #include <stdint.h>
 #include <string.h>
 
-/* tanh of a float, computed in double: tanh |x| = (1 - e) / (1 + e) with e = exp(-2|x|).
- * exp(y) for y in [-40, 0] is 2^k exp(r), k = round(y / ln 2), r = y - k ln 2 with ln 2 split
- * in two (Cody and Waite: k ln2_hi is exact), |r| <= 0.347, and exp(r) by its Taylor series to
- * r^13 / 13! (truncation 4e-18 relative); 2^k is built from k's bits. e is then within a few
- * double ulps, the cancellation in 1 - e costs at most a factor 1 / (2|x|) <= 2^11, so the
- * double tanh is within 2^-40 relative and its rounding to float is the correctly rounded
- * tanh except within 2^-40 of a rounding midpoint (then one ulp off). |x| < 2^-12 and nan
- * return x (tanh x = x (1 - x^2/3 + ...) rounds to x there); |x| >= 20 gives 1 (tanh x rounds
- * to 1 from 9.1 on). glibc's tanhf, an expm1f-based routine, is slower, does not vectorise and
- * differs from the rounded tanh for about 5% of floats. Tested in tests/core/test_op_unary.c. */
-static inline float rlc__tanhf(float xf) {
-    const double x = xf, ax = fabs(x);
-    const double a = ax < 20.0 ? ax : 20.0; /* nan -> 20, replaced below */
-    const double y = -2.0 * a;
-    double kd = y * 0x1.71547652b82fep0 + 0x1.8p52; /* k in the low mantissa bits */
-    uint64_t kb;
-    memcpy(&kb, &kd, sizeof kb);
-    kd -= 0x1.8p52;
-    const double r = (y - kd * 0x1.62e42fee00000p-1) - kd * 0x1.a39ef35793c76p-33;
-    double p = 1.0 / 6227020800.0; /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* the low 12 bits of kb are k mod 4096: (k + 1023) << 52 is 2^k for k in [-58, 0] */
-    const uint64_t sb = (kb << 52) + ((uint64_t)1023 << 52);
-    double scale;
+/* tanh of a float in float arithmetic, within 1.6 ulp of tanh (99.7% of floats correctly
+ * rounded; checked over every float in tests/core/test_op_unary.c). Two branches, both computed
+ * and one selected so that loops over it vectorise:
+ * - |x| < 0.55: tanh x = x + x u P(u), u = x^2, P of degree 4 fitted for minimal relative error
+ *   (approximation error 2e-9, far below the float's 6e-8);
+ * - otherwise: tanh |x| = 1 - 2 / (E + 1), E = exp(2 min(|x|, 9.1)) = 2^k exp(r) with k the
+ *   nearest integer to 2|x| / ln 2 (from the low bits of a 1.5 2^23 shifted sum), r = 2|x| - k ln 2
+ *   with ln 2 split in two (Cody and Waite: k ln2_hi is exact for k <= 26), exp(r) by a degree-6
+ *   polynomial (relative error 2e-9 on |r| <= ln2/2), and 2^k built from k's bits. For
+ *   |x| >= 0.55 the result is at least 0.5, so the subtraction loses nothing; past 9.1 it
+ *   rounds to 1.
+ * The sign is copied from x (tanh -0 = -0) and nan returns x. Only IEEE + - * / in a fixed
+ * order (no FMA: -ffp-contract=off), so scalar, SSE2, AVX2 and AVX-512 loops give the same
+ * bits. About 4.5x faster than the correctly rounded double-precision version rlc used until
+ * 2026-11 (0.86 against 3.9 ns per element in AVX2 loops on the 2-core EPYC VM); glibc's tanhf
+ * does not vectorise. */
+static inline float rlc__tanhf(float x) {
+    const float ax = fabsf(x);
+    const float u = ax * ax;
+    float p = -0.006421151105314493f;
+    p = p * u + 0.021180285140872f;
+    p = p * u + -0.05388001352548599f;
+    p = p * u + 0.1333286464214325f;
+    p = p * u + -0.33333325386047363f;
+    const float small = ax + ax * (u * p);
+    const float z = 2.0f * (ax < 9.1f ? ax : 9.1f); /* nan -> 9.1, replaced below */
+    float kf = z * 1.44269502f + 12582912.0f;       /* k in the low mantissa bits */
+    uint32_t kb;
+    memcpy(&kb, &kf, sizeof kb);
+    kf -= 12582912.0f;
+    const float r = (z - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
+    float q = 0.0013836845755577087f;
+    q = q * r + 0.008374815806746483f;
+    q = q * r + 0.04166822507977486f;
+    q = q * r + 0.16666419804096222f;
+    q = q * r + 0.49999991059303284f;
+    q = q * r + 1.0f;
+    q = q * r + 1.0f;
+    /* the low 9 bits of kb are k (0 <= k <= 27): (k + 127) << 23 is 2^k */
+    const uint32_t sb = (kb << 23) + (127u << 23);
+    float scale;
     memcpy(&scale, &sb, sizeof scale);
-    const double e = p * scale;
-    const double t = (1.0 - e) / (1.0 + e);
-    const float tf = (float)(x < 0 ? -t : t);
-    return ax >= 0x1p-12 ? tf : xf; /* tiny and nan: x */
+    const float large = 1.0f - 2.0f / (q * scale + 1.0f);
+    const float t = ax < 0.55f ? small : large;
+    return ax == ax ? copysignf(t, x) : x;
 }
 
 /* y[i] = rlc__tanhf(y[i]) for i < n, vectorised for the CPU at hand (fastmath.c). */

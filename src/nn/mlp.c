@@ -263,6 +263,18 @@ rlc_mlp *rlc_mlp_create(rlc_params *p, const char *prefix, const rlc_mlp_spec *s
     return m;
 }
 
+int rlc__mlp_plain(const rlc_mlp *m, rlc_act *act, rlc_act *out_act) {
+    if (!m || m->ln != RLC_LN_NONE) return 0;
+    if (m->act != RLC_ACT_RELU && m->act != RLC_ACT_TANH) return 0;
+    if (m->out_act != RLC_ACT_NONE && m->out_act != RLC_ACT_RELU && m->out_act != RLC_ACT_TANH)
+        return 0;
+    for (int i = 0; i < m->nsizes - 1; i++)
+        if (m->lin[i].bias < 0) return 0;
+    *act = m->act;
+    *out_act = m->out_act;
+    return 1;
+}
+
 void rlc_mlp_destroy(rlc_mlp *m) {
     rlc_free(m);
 }

@@ -56,6 +56,34 @@ void rlc__init_matrix_strided(void *data, rlc_dtype dtype, int fan_out, int fan_
 void rlc__init_bias(void *data, rlc_dtype dtype, int n, int fan_in, const rlc_init *init,
                     const rlc_init *weight_init, rlc_rng *rng);
 
+/* Whether m is a plain MLP (biases, no LayerNorm, relu or tanh hidden layers, a linear, relu or
+ * tanh output; the activations written to *act and *out_act): what tiny_mlp.c computes. */
+int rlc__mlp_plain(const rlc_mlp *m, rlc_act *act, rlc_act *out_act);
+
+/* The fused small-MLP path (tiny_mlp.c): forward and backward of a plain rlc_mlp over a batch
+ * of at most B rows, without a graph. Activations y[l] are [B][np[l]] row-major with np the
+ * width rounded up to 8 and zero padding; the caller fills y[0]'s first n[0] columns. */
+#define RLC__TM_MAXL (RLC_MLP_MAX_SIZES - 1)
+typedef struct rlc__tmlp {
+    int nl, act, oact, B; /* layers, hidden and output act (0 none, 1 relu, 2 tanh), max rows */
+    int n[RLC__TM_MAXL + 1], np[RLC__TM_MAXL + 1];   /* widths, padded widths */
+    int64_t woff[RLC__TM_MAXL], boff[RLC__TM_MAXL]; /* entry offsets in the params blocks */
+    float *wt[RLC__TM_MAXL], *wp[RLC__TM_MAXL], *bp[RLC__TM_MAXL]; /* W^T, padded W, bias */
+    float *y[RLC__TM_MAXL + 1];
+    float *dz, *dx[2], *gw; /* backward scratch */
+} rlc__tmlp;
+/* RLC_ERR_INVALID (with the reason) when m is not plain float32; RLC_ERR_NOMEM. */
+rlc_status rlc__tmlp_init(rlc__tmlp *t, const rlc_mlp *m, int B);
+void rlc__tmlp_free(rlc__tmlp *t);
+/* Copies the weights from a params data block with the MLP's layout (its own or a target's). */
+void rlc__tmlp_load(rlc__tmlp *t, const float *data);
+/* Runs the B <= t->B rows of y[0]; returns y[nl] ([B][np[nl]]). Keeps every activation. */
+const float *rlc__tmlp_forward(rlc__tmlp *t, int B);
+/* Back-propagates dout ([B][np[nl]], zero padding) through the last forward: writes (not adds)
+ * the weight and bias gradients at their offsets in grad when grad is not NULL, and returns
+ * the input gradient [B][np[0]] when want_dx (else NULL; valid until the next call). */
+float *rlc__tmlp_backward(rlc__tmlp *t, int B, const float *dout, float *grad, int want_dx);
+
 /* Validates an MLP spec (shared by mlp.c and ensemble.c). */
 rlc_status rlc__mlp_spec_check(const rlc_mlp_spec *s, const char *who);
 /* Records the activation of a spec. */

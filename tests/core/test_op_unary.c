@@ -313,26 +313,44 @@ static void test_unary_errors(void **st) {
     assert_null(rlc_relu(NULL, NULL));
 }
 
-/* rlc__tanhf (the float tanh of the tanh op and the fused tanh layers) is the correctly rounded
- * tanh: every 61st float of each sign against (float)tanh in double, plus the special values;
- * and the tanh op gives exactly its values, including in the vectorised blocks of 8. */
+/* ulps of |got - tanh x| in units of the float spacing at the correctly rounded tanh x */
+static double tanh_ulps(float x, float got) {
+    const double want = tanh((double)x);
+    int e;
+    frexp(fabs((double)(float)want), &e);
+    const double ulp = want == 0 ? 0x1p-149 : ldexp(1.0, (e - 24 < -149 ? -149 : e - 24));
+    return fabs((double)got - want) / ulp;
+}
+
+/* rlc__tanhf (the float tanh of the tanh op and the fused tanh layers) is within 1.6 ulp of
+ * tanh, correctly rounded for >= 99.5% of floats: every 61st float of each sign against tanh in
+ * double, plus the special values; and the tanh op gives exactly its values, including in the
+ * vectorised blocks of 8. */
 static void test_tanhf_rounded(void **st) {
     (void)st;
-    long n = 0;
+    long n = 0, exact = 0;
+    double worst = 0;
     for (uint32_t b = 0; b < 0x7f800000u; b += 61) {
         for (uint32_t sign = 0; sign < 2; sign++) {
             uint32_t bb = b | sign << 31;
             float x, got;
             memcpy(&x, &bb, sizeof x);
             got = rlc__tanhf(x);
-            float want = (float)tanh((double)x);
+            const float want = (float)tanh((double)x);
+            const double u = tanh_ulps(x, got);
             n++;
-            if (memcmp(&got, &want, sizeof got))
-                fail_msg("tanhf(%a) = %a, rounded tanh %a", (double)x, (double)got, (double)want);
+            exact += !memcmp(&got, &want, sizeof got);
+            worst = u > worst ? u : worst;
+            if (u > 1.6)
+                fail_msg("tanhf(%a) = %a, %.2f ulp from tanh %a", (double)x, (double)got, u,
+                         (double)want);
         }
     }
+    if (exact < n / 1000 * 995)
+        fail_msg("tanhf: only %ld of %ld floats correctly rounded", exact, n);
+    /* exact at the special values: signed zeros, the tiny, the saturated, the infinities */
     const float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, 0x1p-12f, -0x1p-12f, 0x1.fffffep-13f,
-                        20.0f, -20.0f, 1e30f, 9.1f, 1e-40f};
+                        20.0f, -20.0f, 1e30f, 9.1f, 1e-40f, -1e-40f};
     for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
         float got = rlc__tanhf(sp[i]), want = (float)tanh((double)sp[i]);
         if (memcmp(&got, &want, sizeof got))
@@ -350,12 +368,12 @@ static void test_tanhf_rounded(void **st) {
     assert_int_equal(rlc_graph_forward(g), RLC_OK);
     const float *yd = y->data;
     for (int i = 0; i < 21; i++) {
-        float want = (float)tanh((double)xd[i]);
+        float want = rlc__tanhf(xd[i]);
         if (i == 3 ? !isnan(yd[i]) : memcmp(&yd[i], &want, sizeof want))
             fail_msg("tanh op [%d](%a) = %a, want %a", i, (double)xd[i], (double)yd[i], (double)want);
     }
     rlc_graph_destroy(g);
-    print_message("tanhf: %ld floats correctly rounded\n", n);
+    print_message("tanhf: %ld of %ld floats correctly rounded, worst %.3f ulp\n", exact, n, worst);
     /* the array version on every SIMD level this CPU has (AVX-512, AVX2, baseline): the same
      * bits as the scalar function, tails included */
     enum { NV = 1000 };

@@ -150,13 +150,19 @@ static void test_messages(void **st) {
 
 /* ---- under mpirun -------------------------------------------------------------------------- */
 
-/* mpirun -np k rlc train ... into dir; returns the exit status, output in dir.log. */
-static int mpi_train(int k, const char *env_prefix, const char *dir, const char *args) {
+/* mpirun -np k rlc train --seed seed ... into dir; returns the exit status, output in dir.log. */
+static int mpi_train_seed(int k, const char *env_prefix, const char *dir, int seed,
+                          const char *args) {
     char cmd[4096], log[700];
     snprintf(log, sizeof log, "%s.log", dir);
-    snprintf(cmd, sizeof cmd, "%s %s -np %d %s train --env CartPole-v1 --seed 1 --quiet --out %s %s",
-             env_prefix, MPIRUN, k, rlc_test_rlc_binary(), dir, args);
+    snprintf(cmd, sizeof cmd,
+             "%s %s -np %d %s train --env CartPole-v1 --seed %d --quiet --out %s %s", env_prefix,
+             MPIRUN, k, rlc_test_rlc_binary(), seed, dir, args);
     return run(cmd, log);
+}
+
+static int mpi_train(int k, const char *env_prefix, const char *dir, const char *args) {
+    return mpi_train_seed(k, env_prefix, dir, 1, args);
 }
 
 static const char *logof(const char *dir) {
@@ -203,13 +209,21 @@ static void test_mpi_actor_learner(void **st) {
     (void)st;
     if (!have_mpirun() || !rlc_dist_available()) skip();
     if (getenv("RLC_VALGRIND")) skip();
-    char dir[600], ck[700];
-    snprintf(dir, sizeof dir, "%s/al", rlc_test_tmpdir());
-    int rc = mpi_train(2, "", dir, "--algo impala --steps 200000");
-    if (rc) fail_msg("mpirun failed (%d): %s", rc, logof(dir));
-    snprintf(ck, sizeof ck, "%s/final.safetensors", dir);
-    double m = eval_mean(ck);
-    if (m < 475) fail_msg("actor-learner IMPALA: eval mean %.1f < 475", m);
+    /* seeds 1-3, 300k steps each (about a second): IMPALA's greedy CartPole policy still
+     * oscillates near the end (single seeds evaluate 390-500), so the median is checked */
+    double m[3];
+    for (int seed = 1; seed <= 3; seed++) {
+        char dir[600], ck[700];
+        snprintf(dir, sizeof dir, "%s/al%d", rlc_test_tmpdir(), seed);
+        int rc = mpi_train_seed(2, "", dir, seed, "--algo impala --steps 300000");
+        if (rc) fail_msg("mpirun failed (%d): %s", rc, logof(dir));
+        snprintf(ck, sizeof ck, "%s/final.safetensors", dir);
+        m[seed - 1] = eval_mean(ck);
+    }
+    double lo = fmin(m[0], fmin(m[1], m[2])), hi = fmax(m[0], fmax(m[1], m[2]));
+    double med = m[0] + m[1] + m[2] - lo - hi;
+    print_message("actor-learner IMPALA, seeds 1-3: %.1f %.1f %.1f\n", m[0], m[1], m[2]);
+    if (med < 475) fail_msg("actor-learner IMPALA: median eval mean %.1f < 475", med);
 }
 
 /* pid of the rank-`rank` process whose command line mentions `dir`, or -1. */
