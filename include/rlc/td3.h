@@ -36,7 +36,8 @@ extern "C" {
     X(BOOL, critic_layer_norm, 0, "LayerNorm after each hidden linear of the critics")         \
     X(BOOL, critic_state, 0,                                                                   \
       "asymmetric actor-critic: the critics also see the env's privileged state vector "       \
-      "(rlc_env_get_state_vector), standardised by statistics of the random-action steps")
+      "(rlc_env_get_state_vector), standardised by statistics of the random-action steps")  \
+    X(BOOL, fused, 0, "small-network updates without graphs (plain MLPs; same math)")
 
 RLC_CONFIG_STRUCT(rlc_td3_config, RLC_TD3_FIELDS);
 /* The TD3 config table (rlc/config.h): defaults, --set parsing, JSON. */

@@ -3,9 +3,11 @@
  * optionally an asymmetric critic on the env's privileged state (Learning to Fly). */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "algo/algo_impl.h"
+#include "nn/nn_impl.h"
 #include "rlc/optim.h"
 #include "rlc/replay.h"
 #include "rlc/td3.h"
@@ -49,6 +51,10 @@ typedef struct td3 {
     uint8_t *valid;
     int64_t env_steps, grad_steps;
     double credit;
+
+    /* fused path (c.fused): the networks without graphs, and its scratch */
+    rlc__tmlp ta, tq[2];
+    float *f_y, *f_dq, *f_a, *f_dout; /* [B], [B*np_q], [B*A], [B*np_actor_out] */
 } td3;
 
 static td3 *T(rlc_agent *a) {
@@ -82,9 +88,13 @@ static void td3_destroy(rlc_agent *a) {
     rlc_params_destroy(s->pq);
     rlc_params_destroy(s->pq_t);
     rlc_replay_destroy(s->rb);
+    rlc__tmlp_free(&s->ta);
+    rlc__tmlp_free(&s->tq[0]);
+    rlc__tmlp_free(&s->tq[1]);
     void *bufs[] = {s->scale,    s->bias,     s->w,        s->idx,       s->obs_prev,  s->act_prev,
                     s->next_obs, s->rew,      s->valid,    s->sbuf,      s->cs,        s->st_prev,
-                    s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs, s->ext_b_next};
+                    s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs, s->ext_b_next, s->f_y,
+                    s->f_dq,     s->f_a,      s->f_dout};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -277,6 +287,24 @@ static rlc_status td3_init(rlc_agent *a) {
             !s->ext_b_obs || !s->ext_b_next)
             st = RLC_ERR_NOMEM;
     }
+    if (!st && c->fused) {
+        const int nb = B > N ? B : N;
+        if (!(st = rlc__tmlp_init(&s->ta, s->actor, nb)) &&
+            !(st = rlc__tmlp_init(&s->tq[0], s->q1, B)) && s->q2)
+            st = rlc__tmlp_init(&s->tq[1], s->q2, B);
+        if (st == RLC_ERR_INVALID) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", rlc_last_error());
+            st = rlc_error(RLC_ERR_INVALID, "td3: fused=1 needs plain networks (%s)", why);
+        }
+        if (!st) {
+            s->f_y = rlc_calloc((size_t)B, sizeof(float));
+            s->f_dq = rlc_calloc((size_t)B * s->tq[0].np[s->tq[0].nl], sizeof(float));
+            s->f_a = rlc_calloc((size_t)B * A, sizeof(float));
+            s->f_dout = rlc_calloc((size_t)B * s->ta.np[s->ta.nl], sizeof(float));
+            if (!s->f_y || !s->f_dq || !s->f_a || !s->f_dout) st = RLC_ERR_NOMEM;
+        }
+    }
     if (!st) {
         for (int j = 0; j < A; j++) {
             s->scale[j] = (float)((as->high[j] - as->low[j]) / 2);
@@ -311,15 +339,15 @@ static void to_env(const rlc_agent *a, const td3 *s, const float *x, float *env_
 
 /* mu(s), plus clipped Gaussian exploration noise unless deterministic; [-1, 1] actions into
  * x[n * A] (may be NULL), env actions into env_act. */
-static void choose(rlc_agent *a, const act_graph *ag, int deterministic, float *x, float *env_act) {
+static void choose(rlc_agent *a, const float *mu, int stride, int n, int deterministic, float *x,
+                   float *env_act) {
     td3 *s = T(a);
     const int A = s->A;
-    const float *mu = ag->out->data;
     float tmp[64];
-    for (int i = 0; i < ag->n; i++) {
+    for (int i = 0; i < n; i++) {
         float *xi = x ? x + (size_t)i * A : tmp;
         for (int j = 0; j < A; j++) {
-            double v = mu[(size_t)i * A + j];
+            double v = mu[(size_t)i * stride + j];
             if (!deterministic) {
                 v += s->c.exploration_noise * rlc_rng_normal(&s->rng_act);
                 v = v < -1 ? -1 : v > 1 ? 1 : v;
@@ -337,7 +365,7 @@ static rlc_status td3_act(rlc_agent *a, const float *obs, int n, void *actions, 
     memcpy(ag->obs->data, obs, sizeof(float) * (size_t)n * (size_t)s->D);
     rlc_status st = rlc_graph_forward(ag->g);
     if (st) return st;
-    choose(a, ag, deterministic, NULL, actions);
+    choose(a, ag->out->data, s->A, ag->n, deterministic, NULL, actions);
     return RLC_OK;
 }
 
@@ -409,10 +437,19 @@ static rlc_status td3_train_act(rlc_agent *a, rlc_vec_env *v) {
             to_env(a, s, s->act_prev + (size_t)i * A, (float *)v->actions + (size_t)i * A);
         return RLC_OK;
     }
+    if (s->c.fused) { /* the same actor outputs, without the graph */
+        rlc__tmlp *t = &s->ta;
+        for (int i = 0; i < N; i++)
+            memcpy(t->y[0] + (size_t)i * t->np[0], v->obs_f32 + (size_t)i * s->D,
+                   sizeof(float) * (size_t)s->D);
+        rlc__tmlp_load(t, rlc_params_data(s->pa));
+        choose(a, rlc__tmlp_forward(t, N), t->np[t->nl], N, 0, s->act_prev, v->actions);
+        return RLC_OK;
+    }
     memcpy(s->ag[0].obs->data, v->obs_f32, sizeof(float) * (size_t)N * (size_t)s->D);
     rlc_status st = rlc_graph_forward(s->ag[0].g);
     if (st) return st;
-    choose(a, &s->ag[0], 0, s->act_prev, v->actions);
+    choose(a, s->ag[0].out->data, A, N, 0, s->act_prev, v->actions);
     return RLC_OK;
 }
 
@@ -453,6 +490,122 @@ typedef struct sums {
     int nq, np;
 } sums;
 
+
+/* ---- the fused path: the graphs' losses and gradients, written out ---- */
+
+/* Critic inputs [obs | state | act] into the critics' first activation rows. */
+static void fill_q_input(td3 *s, const float *obs, const float *st, const float *act, int B) {
+    const int D = s->D, S = s->S, A = s->A;
+    for (int k = 0; k < (s->q2 ? 2 : 1); k++) {
+        rlc__tmlp *t = &s->tq[k];
+        for (int b = 0; b < B; b++) {
+            float *r = t->y[0] + (size_t)b * t->np[0];
+            memcpy(r, obs + (size_t)b * D, sizeof(float) * (size_t)D);
+            if (S) memcpy(r + D, st + (size_t)b * S, sizeof(float) * (size_t)S);
+            memcpy(r + D + S, act + (size_t)b * A, sizeof(float) * (size_t)A);
+        }
+    }
+}
+
+static void fill_actor_input(td3 *s, const float *x, int B) {
+    rlc__tmlp *t = &s->ta;
+    for (int b = 0; b < B; b++)
+        memcpy(t->y[0] + (size_t)b * t->np[0], x + (size_t)b * s->D, sizeof(float) * (size_t)s->D);
+}
+
+/* One TD3 gradient step as grad_step (after the batch is sampled and split), on the fused
+ * networks: the same losses and optimizer steps; the sums differ only in rounding. */
+static rlc_status grad_step_fused(td3 *s, sums *m) {
+    const rlc_td3_config *c = &s->c;
+    const int B = s->B, A = s->A, nq = s->q2 ? 2 : 1;
+    rlc__tmlp *ta = &s->ta, *tq = s->tq;
+    const int qs = tq[0].np[tq[0].nl], as = ta->np[ta->nl];
+    const float *obs = s->q_obs->data, *act = s->q_act->data, *next = s->q_next->data;
+    const float *rew = s->q_rew->data, *disc = s->q_disc->data, *noise = s->q_noise->data;
+    const float *st = s->S ? s->q_st->data : NULL, *next_st = s->S ? s->q_next_st->data : NULL;
+
+    /* y = r + disc min_i Qt_i(s', clamp(mu_t(s') + clamp(sigma eps, -clip, clip), -1, 1)) */
+    fill_actor_input(s, next, B);
+    rlc__tmlp_load(ta, rlc_params_data(s->pa_t));
+    const float *mu = rlc__tmlp_forward(ta, B);
+    const float sig = (float)c->policy_noise, clip = (float)c->noise_clip;
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < A; j++) {
+            float e = noise[(size_t)b * A + j] * sig;
+            e = e < -clip ? -clip : e > clip ? clip : e;
+            const float v = mu[(size_t)b * as + j] + e;
+            s->f_a[(size_t)b * A + j] = v < -1 ? -1 : v > 1 ? 1 : v;
+        }
+    fill_q_input(s, next, next_st, s->f_a, B);
+    const float *data_t = rlc_params_data(s->pq_t);
+    const float *qt[2] = {NULL, NULL};
+    for (int k = 0; k < nq; k++) {
+        rlc__tmlp_load(&tq[k], data_t);
+        qt[k] = rlc__tmlp_forward(&tq[k], B);
+    }
+    for (int b = 0; b < B; b++) {
+        const float x1 = qt[0][(size_t)b * qs];
+        const float x2 = nq == 2 ? qt[1][(size_t)b * qs] : x1;
+        s->f_y[b] = rew[b] + disc[b] * (x2 < x1 ? x2 : x1);
+    }
+    /* critic loss sum_i mean (Q_i - y)^2 */
+    fill_q_input(s, obs, st, act, B);
+    float *data_q = rlc_params_data(s->pq), *grad_q = rlc_params_grad(s->pq);
+    double ql = 0, qm = 0;
+    for (int k = 0; k < nq; k++) {
+        rlc__tmlp_load(&tq[k], data_q);
+        const float *q = rlc__tmlp_forward(&tq[k], B);
+        double l = 0;
+        for (int b = 0; b < B; b++) {
+            const float d = q[(size_t)b * qs] - s->f_y[b];
+            l += (double)d * d;
+            s->f_dq[(size_t)b * qs] = 2 * d / (float)B;
+            if (!k) qm += q[(size_t)b * qs];
+        }
+        ql += l / B;
+        rlc__tmlp_backward(&tq[k], B, s->f_dq, grad_q, 0);
+    }
+    if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "td3: critic loss is %g", ql);
+    rlc_optim_step(s->oq);
+    m->qloss += ql;
+    m->q += qm / B;
+    m->nq++;
+    s->grad_steps++;
+    if (s->grad_steps % c->policy_delay) return RLC_OK;
+
+    /* actor loss -mean Q1(s, mu(s)) with the critic frozen */
+    fill_actor_input(s, obs, B);
+    rlc__tmlp_load(ta, rlc_params_data(s->pa));
+    mu = rlc__tmlp_forward(ta, B);
+    for (int b = 0; b < B; b++)
+        memcpy(s->f_a + (size_t)b * A, mu + (size_t)b * as, sizeof(float) * (size_t)A);
+    rlc__tmlp *t1 = &tq[0];
+    for (int b = 0; b < B; b++) { /* only the action columns change */
+        float *r = t1->y[0] + (size_t)b * t1->np[0];
+        memcpy(r + s->D + s->S, s->f_a + (size_t)b * A, sizeof(float) * (size_t)A);
+    }
+    rlc__tmlp_load(t1, data_q);
+    const float *q = rlc__tmlp_forward(t1, B);
+    double pl = 0;
+    for (int b = 0; b < B; b++) {
+        pl -= q[(size_t)b * qs];
+        s->f_dq[(size_t)b * qs] = -1.0f / (float)B;
+    }
+    pl /= B;
+    if (!isfinite(pl)) return rlc_error(RLC_ERR_RANGE, "td3: actor loss is %g", pl);
+    const float *dx = rlc__tmlp_backward(t1, B, s->f_dq, NULL, 1);
+    const int np0 = t1->np[0], off = s->D + s->S;
+    for (int b = 0; b < B; b++)
+        memcpy(s->f_dout + (size_t)b * as, dx + (size_t)b * np0 + off, sizeof(float) * (size_t)A);
+    rlc__tmlp_backward(ta, B, s->f_dout, rlc_params_grad(s->pa), 0);
+    rlc_optim_step(s->oa);
+    rlc_params_polyak(s->pa_t, s->pa, c->tau);
+    rlc_params_polyak(s->pq_t, s->pq, c->tau);
+    m->ploss += pl;
+    m->np++;
+    return RLC_OK;
+}
+
 static rlc_status grad_step(rlc_agent *a, sums *m) {
     td3 *s = T(a);
     const rlc_td3_config *c = &s->c;
@@ -465,6 +618,7 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
         split_rows(s, s->ext_b_next, s->q_next->data, s->q_next_st->data);
     }
     if (c->policy_noise > 0) rlc_fill_normal(s->q_noise, &s->rng_noise);
+    if (c->fused) return grad_step_fused(s, m);
     if ((st = rlc_graph_forward(s->gq))) return st;
     double ql = rlc_tensor_get(s->q_loss, 0);
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "td3: critic loss is %g", ql);

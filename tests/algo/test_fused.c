@@ -1,7 +1,7 @@
 /* The fused small-network path: rlc__tmlp (src/nn/tiny_mlp.c) against the graph's MLP forward and
- * backward, and SAC with fused=1 against SAC on graphs (same batches and noise: the same
- * training run up to rounding), its determinism, its refusal of networks it cannot run, and
- * learning Pendulum-v1. */
+ * backward, and SAC / TD3 with fused=1 against their graph versions (same batches and noise: the
+ * same training run up to rounding), determinism, the refusal of networks it cannot run, and
+ * SAC learning Pendulum-v1. */
 #include "test.h"
 
 #include <math.h>
@@ -12,6 +12,7 @@
 #include "rlc/graph.h"
 #include "rlc/nn.h"
 #include "rlc/sac.h"
+#include "rlc/td3.h"
 #include "rlc/safetensors.h"
 
 /* Fused forward and backward of a random MLP against rlc_mlp_forward on a graph: outputs with
@@ -155,22 +156,33 @@ static void test_tmlp_scalar(void **st) {
     rlc_params_destroy(p);
 }
 
-static void config(rlc_sac_config *c, int fused, const char *extra) {
-    const rlc_config_table *t = rlc_sac_config_table();
+/* Storage for either config struct. */
+typedef union anycfg {
+    rlc_sac_config sac;
+    rlc_td3_config td3;
+} anycfg;
+
+static void config(const char *algo, anycfg *c, int fused, const char *extra) {
+    const rlc_config_table *t = rlc_algo_config_table(algo);
     rlc_config_defaults(t, c);
     const char *sets[] = {
         "hidden=16",           "layers=3",         "activation=tanh", "batch_size=32",
-        "learning_starts=300", "buffer_size=5000", "num_envs=2",      "policy_every=2"};
+        "learning_starts=300", "buffer_size=5000", "num_envs=2"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         assert_int_equal(rlc_config_assign(t, c, sets[i]), RLC_OK);
-    c->fused = fused;
-    if (extra) assert_int_equal(rlc_config_assign(t, c, extra), RLC_OK);
+    assert_int_equal(rlc_config_assign(t, c, fused ? "fused=1" : "fused=0"), RLC_OK);
+    if (extra) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", extra);
+        for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " "))
+            assert_int_equal(rlc_config_assign(t, c, tok), RLC_OK);
+    }
 }
 
-static rlc_agent *run(const rlc_sac_config *c, uint64_t seed, int64_t steps) {
+static rlc_agent *run(const char *algo, const char *env, const char *kwargs, const anycfg *c,
+                      uint64_t seed, int64_t steps) {
     rlc_agent *a = NULL;
-    if (rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, c, seed))
-        fail_msg("create: %s", rlc_last_error());
+    if (rlc_agent_create(&a, algo, env, kwargs, c, seed)) fail_msg("create: %s", rlc_last_error());
     rlc_train_options o = {.total_steps = steps};
     rlc_train_result res;
     if (rlc_agent_train(a, seed, &o, &res)) fail_msg("train: %s", rlc_last_error());
@@ -204,39 +216,59 @@ static double max_rel_diff(const char *p1, const char *p2, int *count) {
     return worst;
 }
 
-/* 300 random steps then 100 gradient steps (50 actor steps): fused and graph SAC end with the
- * same actor, critics, targets, optimizer moments and alpha up to rounding; and the fused run
- * is bit-reproducible. */
-static void test_sac_fused_matches_graph(void **st) {
-    (void)st;
+/* 300 random steps then 100 gradient steps: fused and graph runs end with the same actor,
+ * critics, targets, optimizer moments (and SAC's alpha) up to rounding; the fused run is
+ * bit-reproducible. */
+static void fused_matches_graph(const char *algo, const char *env, const char *kwargs,
+                                const char *extra) {
     char path[3][600];
     for (int k = 0; k < 3; k++) {
-        rlc_sac_config c;
-        config(&c, k > 0, NULL);
-        rlc_agent *a = run(&c, 11, 500);
-        snprintf(path[k], sizeof path[k], "%s/sac_fused%d.safetensors", rlc_test_tmpdir(), k);
+        anycfg c;
+        config(algo, &c, k > 0, extra);
+        rlc_agent *a = run(algo, env, kwargs, &c, 11, 500);
+        snprintf(path[k], sizeof path[k], "%s/%s_fused%d.safetensors", rlc_test_tmpdir(), algo, k);
         assert_int_equal(rlc_agent_save(a, path[k]), RLC_OK);
         rlc_agent_destroy(a);
     }
     int n = 0;
     const double d = max_rel_diff(path[1], path[0], &n);
-    print_message("fused vs graph SAC after 100 updates: max relative difference %.3g over %d "
-                  "tensors\n",
-                  d, n);
-    assert_true(n >= 30);
-    if (!(d < 1e-3)) fail_msg("fused and graph SAC differ by %g (relative)", d);
+    print_message("fused vs graph %s on %s (%s) after 100 updates: max relative difference %.3g "
+                  "over %d tensors\n",
+                  algo, env, extra ? extra : "", d, n);
+    assert_true(n >= 20);
+    if (!(d < 1e-3)) fail_msg("fused and graph %s differ by %g (relative)", algo, d);
     assert_true(max_rel_diff(path[1], path[2], &n) == 0);
 }
 
-static void test_sac_fused_refusal(void **st) {
+static void test_sac_fused_matches_graph(void **st) {
     (void)st;
-    rlc_sac_config c;
-    config(&c, 1, "critic_layer_norm=true");
-    rlc_agent *a = NULL;
-    assert_int_equal(rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, &c, 0), RLC_ERR_INVALID);
-    assert_null(a);
-    assert_contains(rlc_last_error(), "sac: fused=1 needs plain networks");
-    assert_contains(rlc_last_error(), "no LayerNorm");
+    fused_matches_graph("sac", "Pendulum-v1", NULL, "policy_every=2");
+    fused_matches_graph("sac", "Pendulum-v1", NULL, "activation=relu layers=2 hidden=24");
+}
+
+static void test_td3_fused_matches_graph(void **st) {
+    (void)st;
+    fused_matches_graph("td3", "Pendulum-v1", NULL, NULL);
+    fused_matches_graph("td3", "Pendulum-v1", NULL, "n_critics=1 activation=relu");
+    /* the asymmetric critic on QuadHover's privileged state */
+    fused_matches_graph("td3", "QuadHover-v0", NULL, "critic_state=1");
+}
+
+static void test_fused_refusal(void **st) {
+    (void)st;
+    const char *algos[] = {"sac", "td3"};
+    for (int i = 0; i < 2; i++) {
+        anycfg c;
+        config(algos[i], &c, 1, "critic_layer_norm=true");
+        rlc_agent *a = NULL;
+        assert_int_equal(rlc_agent_create(&a, algos[i], "Pendulum-v1", NULL, &c, 0),
+                         RLC_ERR_INVALID);
+        assert_null(a);
+        char want[64];
+        snprintf(want, sizeof want, "%s: fused=1 needs plain networks", algos[i]);
+        assert_contains(rlc_last_error(), want);
+        assert_contains(rlc_last_error(), "no LayerNorm");
+    }
 }
 
 /* Pendulum-v1 with the tuned SAC settings of data/defaults/sac.json and fused=1: learns as the
@@ -252,7 +284,7 @@ static void test_sac_fused_pendulum(void **st) {
     int applied = 0;
     assert_int_equal(rlc_config_apply_env_defaults(t, &c, path, "Pendulum-v1", &applied), RLC_OK);
     c.fused = 1;
-    rlc_agent *a = run(&c, 1, 10000);
+    rlc_agent *a = run("sac", "Pendulum-v1", NULL, (const anycfg *)(const void *)&c, 1, 10000);
     double ret[10];
     assert_int_equal(rlc_agent_evaluate(a, 10, 1000, 0, ret, NULL, 0, 0), RLC_OK);
     double m = 0;
@@ -263,6 +295,7 @@ static void test_sac_fused_pendulum(void **st) {
     rlc_agent_destroy(a);
 }
 
-RLC_TESTS(algo_sac_fused, cmocka_unit_test(test_tmlp_matches_graph),
-          cmocka_unit_test(test_tmlp_scalar), cmocka_unit_test(test_sac_fused_matches_graph),
-          cmocka_unit_test(test_sac_fused_refusal), cmocka_unit_test(test_sac_fused_pendulum))
+RLC_TESTS(algo_fused, cmocka_unit_test(test_tmlp_matches_graph), cmocka_unit_test(test_tmlp_scalar),
+          cmocka_unit_test(test_sac_fused_matches_graph),
+          cmocka_unit_test(test_td3_fused_matches_graph), cmocka_unit_test(test_fused_refusal),
+          cmocka_unit_test(test_sac_fused_pendulum))
