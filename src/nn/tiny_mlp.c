@@ -210,12 +210,12 @@ static void dx_scalar(int B, int out, int outp, int inp, const float *dz, const 
 /* R rows (compile-time) x 2 vectors (the second only when two) of outputs from j0. */
 TM_INLINE void fwd_tile(const int R, const int two, int in, int inp, int outp, const float *x,
                         const float *wt, const float *bias, int relu, float *y) {
-    __m256 c0[4], c1[4];
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+    __m256 c0[6], c1[6];
+    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm256_setzero_ps();
     for (int k = 0; k < in; k++) {
         const __m256 w0 = _mm256_loadu_ps(wt + (size_t)k * outp);
         const __m256 w1 = two ? _mm256_loadu_ps(wt + (size_t)k * outp + 8) : _mm256_setzero_ps();
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
             const __m256 a = _mm256_broadcast_ss(x + (size_t)r * inp + k);
             c0[r] = _mm256_fmadd_ps(a, w0, c0[r]);
             if (two) c1[r] = _mm256_fmadd_ps(a, w1, c1[r]);
@@ -223,7 +223,7 @@ TM_INLINE void fwd_tile(const int R, const int two, int in, int inp, int outp, c
     }
     const __m256 b0 = _mm256_loadu_ps(bias), z = _mm256_setzero_ps();
     const __m256 b1 = two ? _mm256_loadu_ps(bias + 8) : z;
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
         __m256 v0 = _mm256_add_ps(c0[r], b0);
         if (relu) v0 = _mm256_max_ps(z, v0); /* max(0, v): v for nan and -0, as v < 0 ? 0 : v */
         _mm256_storeu_ps(y + (size_t)r * outp, v0);
@@ -243,12 +243,18 @@ TM_AVX2 static void fwd_avx2(int B, int in, int inp, int outp, const float *x, c
 #define FWD_T(R, TWO)                                                                              \
     fwd_tile(R, TWO, in, inp, outp, x + (size_t)b * inp, wt + j0, bias + j0, relu,                 \
              y + (size_t)b * outp + j0)
+        /* tiles of 6 rows (12 accumulators, 2 weight vectors and a broadcast: 15 registers),
+         * then 4, then single rows */
         if (two) {
+            for (; b + 6 <= B; b += 6)
+                FWD_T(6, 1);
             for (; b + 4 <= B; b += 4)
                 FWD_T(4, 1);
             for (; b < B; b++)
                 FWD_T(1, 1);
         } else {
+            for (; b + 6 <= B; b += 6)
+                FWD_T(6, 0);
             for (; b + 4 <= B; b += 4)
                 FWD_T(4, 0);
             for (; b < B; b++)
@@ -262,20 +268,20 @@ TM_AVX2 static void fwd_avx2(int B, int in, int inp, int outp, const float *x, c
 TM_INLINE void dw_tile(const int J, const int NV, int B, int outp, int inp, const float *dz,
                        const float *x, float *gw) {
     __m256 c[2][4];
-    _Pragma("GCC unroll 4") for (int q = 0; q < J; q++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) c[q][v] = _mm256_setzero_ps();
+    _Pragma("GCC unroll 6") for (int q = 0; q < J; q++)
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) c[q][v] = _mm256_setzero_ps();
     for (int b = 0; b < B; b++) {
         __m256 xv[4];
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) xv[v] =
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) xv[v] =
             _mm256_loadu_ps(x + (size_t)b * inp + 8 * v);
-        _Pragma("GCC unroll 4") for (int q = 0; q < J; q++) {
+        _Pragma("GCC unroll 6") for (int q = 0; q < J; q++) {
             const __m256 a = _mm256_broadcast_ss(dz + (size_t)b * outp + q);
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) c[q][v] =
+            _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) c[q][v] =
                 _mm256_fmadd_ps(a, xv[v], c[q][v]);
         }
     }
-    _Pragma("GCC unroll 4") for (int q = 0; q < J; q++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)
+    _Pragma("GCC unroll 6") for (int q = 0; q < J; q++)
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++)
             _mm256_storeu_ps(gw + (size_t)q * inp + 8 * v, c[q][v]);
 }
 
@@ -336,21 +342,21 @@ TM_AVX2 static void dw_avx2(int B, int out, int outp, int inp, const float *dz, 
 /* Input gradients for R (compile-time) rows x NV vectors of inputs from k0. */
 TM_INLINE void dx_tile(const int R, const int NV, int out, int outp, int inp, const float *dz,
                        const float *wp, float *dx) {
-    __m256 c[4][2];
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
+    __m256 c[6][2];
+    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
     for (int j = 0; j < out; j++) {
         __m256 wv[2];
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) wv[v] =
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) wv[v] =
             _mm256_loadu_ps(wp + (size_t)j * inp + 8 * v);
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; r++) {
+        _Pragma("GCC unroll 6") for (int r = 0; r < R; r++) {
             const __m256 a = _mm256_broadcast_ss(dz + (size_t)r * outp + j);
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) c[r][v] =
+            _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++) c[r][v] =
                 _mm256_fmadd_ps(a, wv[v], c[r][v]);
         }
     }
-    _Pragma("GCC unroll 4") for (int r = 0; r < R; r++)
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)
+    _Pragma("GCC unroll 6") for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 6") for (int v = 0; v < NV; v++)
             _mm256_storeu_ps(dx + (size_t)r * inp + 8 * v, c[r][v]);
 }
 
@@ -359,6 +365,14 @@ TM_AVX2 static void dx_avx2(int B, int out, int outp, int inp, const float *dz, 
     for (int k0 = 0; k0 < inp; k0 += 16) {
         const int two = inp - k0 >= 16;
         int b = 0;
+        for (; b + 6 <= B; b += 6) {
+            const float *d = dz + (size_t)b * outp;
+            float *o = dx + (size_t)b * inp + k0;
+            if (two)
+                dx_tile(6, 2, out, outp, inp, d, wp + k0, o);
+            else
+                dx_tile(6, 1, out, outp, inp, d, wp + k0, o);
+        }
         for (; b + 4 <= B; b += 4) {
             const float *d = dz + (size_t)b * outp;
             float *o = dx + (size_t)b * inp + k0;
