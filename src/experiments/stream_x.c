@@ -2,7 +2,8 @@
  * replay, no target networks, ObGD + sparse init + LayerNorm + normalisation) against the naive
  * streaming learners (the same AC(lambda) / Q(lambda) with a fixed SGD step, PyTorch-default
  * init, no LayerNorm, no normalisation) and batch learners (PPO, SAC) on CartPole-v1,
- * Acrobot-v1 and Pendulum-v1, with the same number of environment steps. */
+ * Acrobot-v1, Pendulum-v1, HalfCheetah-v4 and Hopper-v4, with the same number of environment
+ * steps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@ static const method M_SQ = {"stream Q(lambda)", "stream-q", NULL, 0};
 static const method M_NAC = {"naive AC(lambda)", "stream-ac", NAIVE, 1};
 static const method M_NQ = {"naive Q(lambda)", "stream-q", NAIVE, 1};
 static const method M_PPO = {"PPO", "ppo", NULL, 2};
+/* CleanRL's ppo_continuous_action.py settings for MuJoCo (one env, 2048-step rollouts, 10
+ * epochs of 32 minibatches, lr 3e-4, no entropy bonus, observation and reward normalisation) */
+static const method M_PPOM = {"PPO", "ppo",
+                              "num_envs=1,n_steps=2048,n_minibatches=32,update_epochs=10,"
+                              "lr=0.0003,ent_coef=0,norm_obs=1,norm_reward=1",
+                              2};
 static const method M_SACB = {"SAC", "sac", NULL, 2};
 
 typedef struct task {
@@ -40,6 +47,9 @@ static const task TASKS[] = {
     {"CartPole-v1", 100000, 30000, 22.0, 5, {&M_SAC, &M_SQ, &M_NAC, &M_NQ, &M_PPO}},
     {"Acrobot-v1", 100000, 0, -500.0, 5, {&M_SAC, &M_SQ, &M_NAC, &M_NQ, &M_PPO}},
     {"Pendulum-v1", 50000, 0, -1230.0, 3, {&M_SAC, &M_NAC, &M_SACB}},
+    /* MuJoCo (random-policy returns: D4RL's reference scores) */
+    {"HalfCheetah-v4", 300000, 0, -280.18, 3, {&M_SAC, &M_NAC, &M_PPOM}},
+    {"Hopper-v4", 300000, 0, -20.27, 3, {&M_SAC, &M_NAC, &M_PPOM}},
 };
 #define NTASK ((int)(sizeof TASKS / sizeof TASKS[0]))
 #define NPTS 20
@@ -117,7 +127,8 @@ rlc_status rlc__exp_stream_x(const rlc_experiment_options *o, rlc_experiment_res
                   "3 for the policy, gamma 0.99, lambda 0.8, entropy 0.01, 2x128 leaky-ReLU with "
                   "LayerNorm, sparsity 0.9, observation and reward normalisation); naive = the "
                   "same learners with SGD step 1e-3 and none of those ingredients; batch = PPO "
-                  "and SAC with rlc's (tuned) defaults. Every method gets the same env steps; "
+                  "and SAC with rlc's (tuned) defaults, on MuJoCo PPO with CleanRL's MuJoCo "
+                  "settings. Every method gets the same env steps; "
                   "score = mean return of %d deterministic evaluation episodes after training; "
                   "curves = mean of the last 20 training episodes.",
                   EVAL_EPISODES);
