@@ -1,7 +1,6 @@
 /* Soft Actor-Critic (Haarnoja et al. 2018) for Box actions: twin Q critics with Polyak targets,
  * a reparameterised tanh-Gaussian actor, automatic entropy tuning and an update-to-data ratio. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "algo/algo_impl.h"
@@ -275,14 +274,7 @@ static rlc_status sac_init(rlc_agent *a) {
     }
     if (!st && c->fused) {
         const int nb = B > N ? B : N;
-        if (!(st = rlc__tmlp_init(&s->ta, s->actor, nb)) &&
-            !(st = rlc__tmlp_init(&s->tq[0], s->q1, B)))
-            st = rlc__tmlp_init(&s->tq[1], s->q2, B);
-        if (st == RLC_ERR_INVALID) {
-            char why[256];
-            snprintf(why, sizeof why, "%s", rlc_last_error());
-            st = rlc_error(RLC_ERR_INVALID, "sac: fused=1 needs plain networks (%s)", why);
-        }
+        st = rlc__tmlp_init_ac("sac", &s->ta, s->actor, nb, s->tq, s->q1, s->q2, B);
         if (!st) {
             s->f_a = rlc_calloc((size_t)B * A, sizeof(float));
             s->f_lp = rlc_calloc((size_t)B, sizeof(float));
@@ -411,6 +403,20 @@ typedef struct sums {
     int nq, np;
 } sums;
 
+/* After an actor step (either path): the alpha step on the mean log-probability lpm and the
+ * diagnostics. */
+static void actor_done(sac *s, sums *m, double pl, double lpm) {
+    if (s->c.autotune) {
+        /* SB3's loss -log_alpha * (log pi + target entropy), averaged: its gradient */
+        float *gr = rlc_params_grad(s->pal);
+        gr[0] = (float)(-(lpm + s->target_entropy));
+        rlc_optim_step(s->oal);
+    }
+    m->ploss += pl;
+    m->ent += -lpm;
+    m->np++;
+}
+
 static rlc_status grad_step(rlc_agent *a, sums *m) {
     sac *s = S(a);
     const rlc_sac_config *c = &s->c;
@@ -449,16 +455,7 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
         double lpm = 0;
         for (int i = 0; i < B; i++)
             lpm += lp[i];
-        lpm /= B;
-        if (c->autotune) {
-            /* SB3's loss -log_alpha * (log pi + target entropy), averaged: its gradient */
-            float *gr = rlc_params_grad(s->pal);
-            gr[0] = (float)(-(lpm + s->target_entropy));
-            rlc_optim_step(s->oal);
-        }
-        m->ploss += pl;
-        m->ent += -lpm;
-        m->np++;
+        actor_done(s, m, pl, lpm / B);
     }
     if (s->grad_steps % c->target_every == 0) rlc_params_polyak(s->pq_t, s->pq, c->tau);
     return RLC_OK;
@@ -514,21 +511,10 @@ static void head_backward(sac *s, const float *ga, int ga_stride, int ga_off, do
 
 /* Critic inputs [x | act] into both critics' first activation rows. */
 static void fill_q_input(sac *s, const float *x, const float *act, int B) {
-    const int D = s->D, A = s->A;
     for (int k = 0; k < 2; k++) {
-        rlc__tmlp *t = &s->tq[k];
-        for (int b = 0; b < B; b++) {
-            float *r = t->y[0] + (size_t)b * t->np[0];
-            memcpy(r, x + (size_t)b * D, sizeof(float) * (size_t)D);
-            memcpy(r + D, act + (size_t)b * A, sizeof(float) * (size_t)A);
-        }
+        rlc__tmlp_fill(&s->tq[k], B, 0, x, s->D);
+        rlc__tmlp_fill(&s->tq[k], B, s->D, act, s->A);
     }
-}
-
-static void fill_actor_input(sac *s, const float *x, int B) {
-    rlc__tmlp *t = &s->ta;
-    for (int b = 0; b < B; b++)
-        memcpy(t->y[0] + (size_t)b * t->np[0], x + (size_t)b * s->D, sizeof(float) * (size_t)s->D);
 }
 
 /* One SAC gradient step as grad_step, on the fused networks: the same batch, noise draws,
@@ -547,7 +533,7 @@ static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
     const int qs = tq[0].np[tq[0].nl], as = ta->np[ta->nl];
 
     /* targets: y = r + disc (min_i Qt_i(s', a') - alpha log pi(a'|s')) */
-    fill_actor_input(s, next, B);
+    rlc__tmlp_fill(ta, B, 0, next, s->D);
     rlc__tmlp_load(ta, rlc_params_data(s->pa));
     head_forward(s, rlc__tmlp_forward(ta, B), as, s->q_noise->data, B);
     fill_q_input(s, next, s->f_a, B);
@@ -562,32 +548,21 @@ static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
     }
     /* critic loss mean (Q1 - y)^2 + mean (Q2 - y)^2 and its gradients */
     fill_q_input(s, obs, act, B);
-    float *data_q = rlc_params_data(s->pq), *grad_q = rlc_params_grad(s->pq);
-    double ql = 0, qm = 0;
-    for (int k = 0; k < 2; k++) {
-        rlc__tmlp_load(&tq[k], data_q);
-        const float *q = rlc__tmlp_forward(&tq[k], B);
-        double l = 0;
-        for (int b = 0; b < B; b++) {
-            const float d = q[(size_t)b * qs] - s->f_y[b];
-            l += (double)d * d;
-            s->f_dq[(size_t)b * qs] = 2 * d / (float)B;
-            if (!k) qm += q[(size_t)b * qs];
-        }
-        ql += l / B;
-        rlc__tmlp_backward(&tq[k], B, s->f_dq, grad_q, 0);
-    }
+    float *data_q = rlc_params_data(s->pq);
+    double qm = 0;
+    const double ql =
+        rlc__tmlp_mse_step(tq, 2, data_q, rlc_params_grad(s->pq), s->f_y, B, s->f_dq, &qm);
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "sac: critic loss is %g", ql);
     rlc_optim_step(s->oq);
     m->qloss += ql;
-    m->q += qm / B;
+    m->q += qm;
     m->nq++;
     s->grad_steps++;
 
     if (s->grad_steps % c->policy_every == 0) {
         /* actor loss mean(alpha log pi(a|s) - min_i Q_i(s, a)), a = tanh(mean + std eps) */
         rlc_fill_normal(s->p_noise, &s->rng_noise);
-        fill_actor_input(s, obs, B);
+        rlc__tmlp_fill(ta, B, 0, obs, s->D);
         rlc__tmlp_load(ta, rlc_params_data(s->pa));
         head_forward(s, rlc__tmlp_forward(ta, B), as, s->p_noise->data, B);
         fill_q_input(s, obs, s->f_a, B);
@@ -624,14 +599,7 @@ static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
         head_backward(s, s->f_a, A, 0, (double)alpha / B, as, B);
         rlc__tmlp_backward(ta, B, s->f_dout, rlc_params_grad(s->pa), 0);
         rlc_optim_step(s->oa);
-        if (c->autotune) {
-            float *gr = rlc_params_grad(s->pal);
-            gr[0] = (float)(-(lpm + s->target_entropy));
-            rlc_optim_step(s->oal);
-        }
-        m->ploss += pl;
-        m->ent += -lpm;
-        m->np++;
+        actor_done(s, m, pl, lpm);
     }
     if (s->grad_steps % c->target_every == 0) rlc_params_polyak(s->pq_t, s->pq, c->tau);
     return RLC_OK;

@@ -3,7 +3,6 @@
  * optionally an asymmetric critic on the env's privileged state (Learning to Fly). */
 #include <assert.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "algo/algo_impl.h"
@@ -289,14 +288,7 @@ static rlc_status td3_init(rlc_agent *a) {
     }
     if (!st && c->fused) {
         const int nb = B > N ? B : N;
-        if (!(st = rlc__tmlp_init(&s->ta, s->actor, nb)) &&
-            !(st = rlc__tmlp_init(&s->tq[0], s->q1, B)) && s->q2)
-            st = rlc__tmlp_init(&s->tq[1], s->q2, B);
-        if (st == RLC_ERR_INVALID) {
-            char why[256];
-            snprintf(why, sizeof why, "%s", rlc_last_error());
-            st = rlc_error(RLC_ERR_INVALID, "td3: fused=1 needs plain networks (%s)", why);
-        }
+        st = rlc__tmlp_init_ac("td3", &s->ta, s->actor, nb, s->tq, s->q1, s->q2, B);
         if (!st) {
             s->f_y = rlc_calloc((size_t)B, sizeof(float));
             s->f_dq = rlc_calloc((size_t)B * s->tq[0].np[s->tq[0].nl], sizeof(float));
@@ -495,22 +487,11 @@ typedef struct sums {
 
 /* Critic inputs [obs | state | act] into the critics' first activation rows. */
 static void fill_q_input(td3 *s, const float *obs, const float *st, const float *act, int B) {
-    const int D = s->D, S = s->S, A = s->A;
     for (int k = 0; k < (s->q2 ? 2 : 1); k++) {
-        rlc__tmlp *t = &s->tq[k];
-        for (int b = 0; b < B; b++) {
-            float *r = t->y[0] + (size_t)b * t->np[0];
-            memcpy(r, obs + (size_t)b * D, sizeof(float) * (size_t)D);
-            if (S) memcpy(r + D, st + (size_t)b * S, sizeof(float) * (size_t)S);
-            memcpy(r + D + S, act + (size_t)b * A, sizeof(float) * (size_t)A);
-        }
+        rlc__tmlp_fill(&s->tq[k], B, 0, obs, s->D);
+        if (s->S) rlc__tmlp_fill(&s->tq[k], B, s->D, st, s->S);
+        rlc__tmlp_fill(&s->tq[k], B, s->D + s->S, act, s->A);
     }
-}
-
-static void fill_actor_input(td3 *s, const float *x, int B) {
-    rlc__tmlp *t = &s->ta;
-    for (int b = 0; b < B; b++)
-        memcpy(t->y[0] + (size_t)b * t->np[0], x + (size_t)b * s->D, sizeof(float) * (size_t)s->D);
 }
 
 /* One TD3 gradient step as grad_step (after the batch is sampled and split), on the fused
@@ -525,7 +506,7 @@ static rlc_status grad_step_fused(td3 *s, sums *m) {
     const float *st = s->S ? s->q_st->data : NULL, *next_st = s->S ? s->q_next_st->data : NULL;
 
     /* y = r + disc min_i Qt_i(s', clamp(mu_t(s') + clamp(sigma eps, -clip, clip), -1, 1)) */
-    fill_actor_input(s, next, B);
+    rlc__tmlp_fill(ta, B, 0, next, s->D);
     rlc__tmlp_load(ta, rlc_params_data(s->pa_t));
     const float *mu = rlc__tmlp_forward(ta, B);
     const float sig = (float)c->policy_noise, clip = (float)c->noise_clip;
@@ -550,40 +531,26 @@ static rlc_status grad_step_fused(td3 *s, sums *m) {
     }
     /* critic loss sum_i mean (Q_i - y)^2 */
     fill_q_input(s, obs, st, act, B);
-    float *data_q = rlc_params_data(s->pq), *grad_q = rlc_params_grad(s->pq);
-    double ql = 0, qm = 0;
-    for (int k = 0; k < nq; k++) {
-        rlc__tmlp_load(&tq[k], data_q);
-        const float *q = rlc__tmlp_forward(&tq[k], B);
-        double l = 0;
-        for (int b = 0; b < B; b++) {
-            const float d = q[(size_t)b * qs] - s->f_y[b];
-            l += (double)d * d;
-            s->f_dq[(size_t)b * qs] = 2 * d / (float)B;
-            if (!k) qm += q[(size_t)b * qs];
-        }
-        ql += l / B;
-        rlc__tmlp_backward(&tq[k], B, s->f_dq, grad_q, 0);
-    }
+    float *data_q = rlc_params_data(s->pq);
+    double qm = 0;
+    const double ql =
+        rlc__tmlp_mse_step(tq, nq, data_q, rlc_params_grad(s->pq), s->f_y, B, s->f_dq, &qm);
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "td3: critic loss is %g", ql);
     rlc_optim_step(s->oq);
     m->qloss += ql;
-    m->q += qm / B;
+    m->q += qm;
     m->nq++;
     s->grad_steps++;
     if (s->grad_steps % c->policy_delay) return RLC_OK;
 
     /* actor loss -mean Q1(s, mu(s)) with the critic frozen */
-    fill_actor_input(s, obs, B);
+    rlc__tmlp_fill(ta, B, 0, obs, s->D);
     rlc__tmlp_load(ta, rlc_params_data(s->pa));
     mu = rlc__tmlp_forward(ta, B);
     for (int b = 0; b < B; b++)
         memcpy(s->f_a + (size_t)b * A, mu + (size_t)b * as, sizeof(float) * (size_t)A);
     rlc__tmlp *t1 = &tq[0];
-    for (int b = 0; b < B; b++) { /* only the action columns change */
-        float *r = t1->y[0] + (size_t)b * t1->np[0];
-        memcpy(r + s->D + s->S, s->f_a + (size_t)b * A, sizeof(float) * (size_t)A);
-    }
+    rlc__tmlp_fill(t1, B, s->D + s->S, s->f_a, A); /* only the action columns change */
     rlc__tmlp_load(t1, data_q);
     const float *q = rlc__tmlp_forward(t1, B);
     double pl = 0;

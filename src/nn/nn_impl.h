@@ -75,6 +75,11 @@ typedef struct rlc__tmlp {
 /* RLC_ERR_INVALID (with the reason) when m is not plain float32; RLC_ERR_NOMEM. */
 rlc_status rlc__tmlp_init(rlc__tmlp *t, const rlc_mlp *m, int B);
 void rlc__tmlp_free(rlc__tmlp *t);
+/* An actor-critic's fused networks: the actor (rows na) and one or two critics (q2 may be NULL;
+ * rows B). RLC_ERR_INVALID says "ALGO: fused=1 needs plain networks (why)". The caller frees
+ * all three (freeing an unused zeroed one is fine). */
+rlc_status rlc__tmlp_init_ac(const char *algo, rlc__tmlp *ta, const rlc_mlp *actor, int na,
+                             rlc__tmlp *tq, const rlc_mlp *q1, const rlc_mlp *q2, int B);
 /* Copies the weights from a params data block with the MLP's layout (its own or a target's). */
 void rlc__tmlp_load(rlc__tmlp *t, const float *data);
 /* Runs the B <= t->B rows of y[0]; returns y[nl] ([B][np[nl]]). Keeps every activation. */
@@ -83,6 +88,14 @@ const float *rlc__tmlp_forward(rlc__tmlp *t, int B);
  * the weight and bias gradients at their offsets in grad when grad is not NULL, and returns
  * the input gradient [B][np[0]] when want_dx (else NULL; valid until the next call). */
 float *rlc__tmlp_backward(rlc__tmlp *t, int B, const float *dout, float *grad, int want_dx);
+/* Copies x [B][width] into columns [col, col + width) of the input rows y[0]. */
+void rlc__tmlp_fill(rlc__tmlp *t, int B, int col, const float *x, int width);
+/* Critic regression: for each of the n networks t[k] (scalar outputs, the same input rows in
+ * every t[k].y[0], weights from `data`): forward, loss mean_b (Q_k - y_b)^2 and its weight
+ * gradients written into grad. dq: [B][np_out] scratch with zero padding. Returns the summed
+ * loss; *mean0 (may be NULL) gets the mean of network 0's outputs. */
+double rlc__tmlp_mse_step(rlc__tmlp *t, int n, const float *data, float *grad, const float *y,
+                          int B, float *dq, double *mean0);
 
 /* Validates an MLP spec (shared by mlp.c and ensemble.c). */
 rlc_status rlc__mlp_spec_check(const rlc_mlp_spec *s, const char *who);

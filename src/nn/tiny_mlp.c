@@ -20,6 +20,7 @@
 #include "core/gemm.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PAD8(n) (((n) + 7) & ~7)
@@ -44,6 +45,19 @@ static void tm_free_bufs(rlc__tmlp *t) {
 
 void rlc__tmlp_free(rlc__tmlp *t) {
     if (t) tm_free_bufs(t);
+}
+
+rlc_status rlc__tmlp_init_ac(const char *algo, rlc__tmlp *ta, const rlc_mlp *actor, int na,
+                             rlc__tmlp *tq, const rlc_mlp *q1, const rlc_mlp *q2, int B) {
+    rlc_status st = rlc__tmlp_init(ta, actor, na);
+    if (!st) st = rlc__tmlp_init(&tq[0], q1, B);
+    if (!st && q2) st = rlc__tmlp_init(&tq[1], q2, B);
+    if (st == RLC_ERR_INVALID) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", rlc_last_error());
+        st = rlc_error(RLC_ERR_INVALID, "%s: fused=1 needs plain networks (%s)", algo, why);
+    }
+    return st;
 }
 
 static float *zalloc(size_t n) {
@@ -477,4 +491,31 @@ float *rlc__tmlp_backward(rlc__tmlp *t, int B, const float *dout, float *grad, i
     }
     (void)simd;
     return want_dx ? dx : NULL;
+}
+
+void rlc__tmlp_fill(rlc__tmlp *t, int B, int col, const float *x, int width) {
+    for (int b = 0; b < B; b++)
+        memcpy(t->y[0] + (size_t)b * t->np[0] + col, x + (size_t)b * width,
+               sizeof(float) * (size_t)width);
+}
+
+double rlc__tmlp_mse_step(rlc__tmlp *t, int n, const float *data, float *grad, const float *y,
+                          int B, float *dq, double *mean0) {
+    const int qs = t[0].np[t[0].nl];
+    double loss = 0, m0 = 0;
+    for (int k = 0; k < n; k++) {
+        rlc__tmlp_load(&t[k], data);
+        const float *q = rlc__tmlp_forward(&t[k], B);
+        double l = 0;
+        for (int b = 0; b < B; b++) {
+            const float d = q[(size_t)b * qs] - y[b];
+            l += (double)d * d;
+            dq[(size_t)b * qs] = 2 * d / (float)B;
+            if (!k) m0 += q[(size_t)b * qs];
+        }
+        loss += l / B;
+        rlc__tmlp_backward(&t[k], B, dq, grad, 0);
+    }
+    if (mean0) *mean0 = m0 / B;
+    return loss;
 }
