@@ -147,6 +147,26 @@ static const run_spec TD3_ASYM_RUN = {
     .steps = 900,
     .every = 50};
 
+/* The fused small-network paths (fused=1) keep no state outside the params, optimizer moments,
+ * replay and RNG streams, so they resume exactly too. */
+static const run_spec SAC_FUSED_RUN = {
+    .algo = "sac",
+    .env = "Pendulum-v1",
+    .sets = {"num_envs=2", "buffer_size=450", "learning_starts=300", "batch_size=32",
+             "hidden=16", "activation=tanh", "utd=0.5", "policy_every=2", "fused=1", NULL},
+    .seed = 7,
+    .steps = 900,
+    .every = 50};
+
+static const run_spec TD3_FUSED_RUN = {
+    .algo = "td3",
+    .env = "Pendulum-v1",
+    .sets = {"num_envs=2", "buffer_size=450", "learning_starts=300", "batch_size=32",
+             "hidden=16", "utd=0.75", "critic_state=1", "fused=1", NULL},
+    .seed = 9,
+    .steps = 900,
+    .every = 50};
+
 /* DQN with every replay feature (prioritized sum-tree, 3-step queues, a ring that wraps) and
  * hard target copies and epsilon decaying across the kill. */
 static void test_resume_dqn(void **st) {
@@ -173,6 +193,13 @@ static void test_resume_td3_asym(void **st) {
     (void)st;
     const int64_t stops[] = {120, 640};
     check_resume(&TD3_ASYM_RUN, stops, 2, 300);
+}
+
+static void test_resume_fused(void **st) {
+    (void)st;
+    const int64_t stops[] = {250, 640};
+    check_resume(&SAC_FUSED_RUN, stops, 2, 300);
+    check_resume(&TD3_FUSED_RUN, stops, 2, 300);
 }
 
 /* Resuming with another algorithm, env or replay capacity is refused with a message naming
@@ -227,5 +254,6 @@ static void test_resume_refused(void **st) {
 }
 
 RLC_TESTS(algo_resume, cmocka_unit_test(test_resume_dqn), cmocka_unit_test(test_resume_sac),
+          cmocka_unit_test(test_resume_fused),
           cmocka_unit_test(test_resume_td3),
           cmocka_unit_test(test_resume_td3_asym), cmocka_unit_test(test_resume_refused))
