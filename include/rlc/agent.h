@@ -71,6 +71,14 @@ RLC_API rlc_status rlc_agent_create(rlc_agent **out, const char *algo, const cha
                                     const char *env_kwargs, const void *cfg, uint64_t seed);
 /* Frees the agent. Accepts NULL. */
 RLC_API void rlc_agent_destroy(rlc_agent *a);
+/* Adds one transition to an off-policy agent's replay buffer (SAC): observations as the
+ * agent's, the action in env units (clipped to the Box), `terminated` cutting the bootstrap,
+ * `truncated` not. For data the agent did not collect itself: demonstrations, or an expert's
+ * takeover steps (RLIF). RLC_ERR_UNSUPPORTED for algorithms without a replay buffer,
+ * RLC_ERR_INVALID for NULL or non-finite inputs (the buffer unchanged). */
+RLC_API rlc_status rlc_agent_add_transition(rlc_agent *a, const float *obs, const float *action,
+                                            double reward, const float *next_obs,
+                                            int terminated, int truncated);
 
 RLC_API const char *rlc_agent_algo(const rlc_agent *a);
 RLC_API const char *rlc_agent_env_id(const rlc_agent *a);

@@ -49,6 +49,14 @@ RLC_API int rlc_rlif_is(const rlc_env *env);
  * that is not an RLIF layer. */
 RLC_API void rlc_rlif_counts(const rlc_env *env, int64_t *decisions, int64_t *interventions,
                              int64_t *env_steps);
+/* The expert's takeover in the layer's last step: returns its number of steps n (0 when the
+ * last step had no intervention, or env is not an RLIF layer) and points *obs at n + 1
+ * observations (the one each expert action was taken in, then the one after the last) and
+ * *actions at the n executed actions (env units); *terminated / *truncated describe the end of
+ * the last one. Valid until the layer's next step. RLIF feeds these to the learner's replay
+ * (rlc_agent_add_transition, reward 0) as the paper's RLPD-style agent does. */
+RLC_API int rlc_rlif_takeover(const rlc_env *env, const float **obs, const float **actions,
+                              int *terminated, int *truncated);
 
 /* ---- DAgger and HG-DAgger ------------------------------------------------------------- */
 

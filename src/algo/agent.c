@@ -110,6 +110,30 @@ const void *rlc_agent_config(const rlc_agent *a) { return a ? a->cfg : NULL; }
 rlc_params *rlc_agent_params(rlc_agent *a) { return a ? a->algo->params(a) : NULL; }
 int rlc_agent_num_envs(const rlc_agent *a) { return a ? a->num_envs : 0; }
 
+rlc_status rlc_agent_add_transition(rlc_agent *a, const float *obs, const float *action,
+                                    double reward, const float *next_obs, int terminated,
+                                    int truncated) {
+    if (!a || !obs || !action || !next_obs)
+        return rlc_error(RLC_ERR_INVALID, "agent_add_transition: NULL argument");
+    if (!a->algo->add_transition)
+        return rlc_error(RLC_ERR_UNSUPPORTED, "agent_add_transition: %s has no replay buffer",
+                         a->algo->name);
+    for (int i = 0; i < a->obs_size; i++)
+        if (!isfinite(obs[i]) || !isfinite(next_obs[i]))
+            return rlc_error(RLC_ERR_INVALID,
+                             "agent_add_transition: observation element %d is not finite", i);
+    for (int64_t j = 0; j < a->action_space->size; j++)
+        if (!isfinite(action[j]))
+            return rlc_error(RLC_ERR_INVALID,
+                             "agent_add_transition: action element %lld is not finite",
+                             (long long)j);
+    if (!isfinite(reward))
+        return rlc_error(RLC_ERR_INVALID, "agent_add_transition: reward %g is not finite",
+                         reward);
+    return a->algo->add_transition(a, obs, action, reward, next_obs, terminated != 0,
+                                   truncated != 0);
+}
+
 rlc_status rlc_agent_act(rlc_agent *a, const float *obs, int n, void *actions,
                          int deterministic) {
     if (!a || !obs || !actions) return rlc_error(RLC_ERR_INVALID, "agent_act: NULL argument");

@@ -62,6 +62,11 @@ struct rlc__algo {
      * continued run is bit-identical to an uninterrupted one. Names start with the algo's. */
     rlc_status (*write_train_state)(rlc_agent *a, rlc_st_writer *w);
     rlc_status (*read_train_state)(rlc_agent *a, const rlc_st_file *f);
+    /* Optional (NULL: unsupported): one transition into the replay, see
+     * rlc_agent_add_transition (arguments checked, action in env units). */
+    rlc_status (*add_transition)(rlc_agent *a, const float *obs, const float *action,
+                                 double reward, const float *next_obs, int terminated,
+                                 int truncated);
 };
 
 extern const rlc__algo rlc__algo_ppo;

@@ -103,6 +103,10 @@ typedef struct layer {
     size_t mirror_bytes;
     int64_t decisions, interventions, env_steps;
     float *obs;   /* [obs size] current inner obs */
+    /* the last step's takeover, if any (not part of the snapshot state): tk_n expert steps,
+     * observations [tk_n + 1][obs size], executed actions [tk_n][act size] */
+    float *tk_obs, *tk_act;
+    int tk_n, tk_term, tk_trunc;
     lstate *st;
     void *mirror;
 } layer;
@@ -152,6 +156,8 @@ static void l_step(void *self, rlc_rng *rng, const void *action, void *obs, doub
     rlc_step_result r = {0, 0, 0, 0, 0};
     int steps = intervene ? w->ex.takeover : 1;
     w->interventions += intervene;
+    const size_t D = (size_t)w->inner->obs_space.size, A = (size_t)as->size;
+    w->tk_n = w->tk_term = w->tk_trunc = 0;
     for (int k = 0; k < steps; k++) {
         const float *a = action;
         if (intervene) {
@@ -161,6 +167,9 @@ static void l_step(void *self, rlc_rng *rng, const void *action, void *obs, doub
             }
             executed(&w->ex, as, intended, rng, exec);
             a = exec;
+            memcpy(w->tk_obs + (size_t)k * D, w->obs, sizeof(float) * D);
+            memcpy(w->tk_act + (size_t)k * A, exec, sizeof(float) * A);
+            w->tk_n = k + 1;
         }
         w->inner->rt.rng = *rng;
         if (rlc_env_step(w->inner, a, obs, &r)) {
@@ -169,6 +178,11 @@ static void l_step(void *self, rlc_rng *rng, const void *action, void *obs, doub
         *rng = w->inner->rt.rng;
         w->env_steps++;
         if (r.terminated || r.truncated) break;
+    }
+    if (w->tk_n) { /* the observation after the last expert step */
+        memcpy(w->tk_obs + (size_t)w->tk_n * D, obs, sizeof(float) * D);
+        w->tk_term = r.terminated;
+        w->tk_trunc = r.truncated && !r.terminated;
     }
     *reward = intervene ? -1.0 : 0.0;
     *terminated = r.terminated;
@@ -208,6 +222,9 @@ static void l_fini(void *self) {
     layer *w = self;
     rlc_env_destroy(w->inner);
     w->inner = NULL;
+    rlc_free(w->tk_obs);
+    rlc_free(w->tk_act);
+    w->tk_obs = w->tk_act = NULL;
 }
 
 static uint64_t instance_base(void) {
@@ -279,12 +296,16 @@ rlc_status rlc_wrap_rlif(rlc_env **out, rlc_env *inner, const rlc_rlif_expert *e
         env->act_space.ndim = ia->ndim;
         memcpy(env->act_space.shape, ia->shape, sizeof ia->shape);
         env->scratch_obs = rlc_calloc(1, obs_bytes + 8);
-        if (!env->scratch_obs) st = RLC_ERR_NOMEM;
+        w->tk_obs = rlc_calloc((size_t)(ex->takeover + 1) * is->size, sizeof(float));
+        w->tk_act = rlc_calloc((size_t)ex->takeover * ia->size, sizeof(float));
+        if (!env->scratch_obs || !w->tk_obs || !w->tk_act) st = RLC_ERR_NOMEM;
     }
     if (st) {
         rlc__space_free(&env->obs_space);
         rlc__space_free(&env->act_space);
         rlc_free(env->scratch_obs);
+        rlc_free(w->tk_obs);
+        rlc_free(w->tk_act);
         rlc_free(env);
         return st;
     }
@@ -302,6 +323,17 @@ void rlc_rlif_counts(const rlc_env *env, int64_t *decisions, int64_t *interventi
     if (decisions) *decisions = w ? w->decisions : 0;
     if (interventions) *interventions = w ? w->interventions : 0;
     if (env_steps) *env_steps = w ? w->env_steps : 0;
+}
+
+int rlc_rlif_takeover(const rlc_env *env, const float **obs, const float **actions,
+                      int *terminated, int *truncated) {
+    const layer *w = rlc_rlif_is(env) ? L(env->self) : NULL;
+    if (!w || !w->tk_n) return 0;
+    if (obs) *obs = w->tk_obs;
+    if (actions) *actions = w->tk_act;
+    if (terminated) *terminated = w->tk_term;
+    if (truncated) *truncated = w->tk_trunc;
+    return w->tk_n;
 }
 
 /* ---- behaviour cloning ----------------------------------------------------------------- */

@@ -50,6 +50,7 @@ typedef struct sac {
     /* fused path (c.fused): the three networks without graphs, and its scratch */
     rlc__tmlp ta, tq[2];
     float *f_a, *f_lp, *f_y, *f_dq, *f_dout; /* [B*A], [B], [B], [B*np], [B*np_actor_out] */
+    float *inj;                               /* rlc_agent_add_transition's rows (lazily) */
     double *f_head;                           /* [B*A*4]: tanh(raw), std, eps, tanh(u) */
 } sac;
 
@@ -96,7 +97,7 @@ static void sac_destroy(rlc_agent *a) {
     rlc__tmlp_free(&s->tq[1]);
     void *bufs[] = {s->scale,    s->bias,     s->w,   s->idx,  s->obs_prev, s->act_prev,
                     s->next_obs, s->rew,      s->valid, s->f_a, s->f_lp,  s->f_y,
-                    s->f_dq,     s->f_dout,   s->f_head};
+                    s->f_dq,     s->f_dout,   s->f_head,  s->inj};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -669,6 +670,35 @@ static rlc_status sac_read_train_state(rlc_agent *a, const rlc_st_file *f) {
     return rlc__offpolicy_read_train_state("sac", &t, f);
 }
 
+/* One transition as env 0's row of a replay step (the other rows skipped). */
+static rlc_status sac_add_transition(rlc_agent *a, const float *obs, const float *action,
+                                     double reward, const float *next_obs, int terminated,
+                                     int truncated) {
+    sac *s = S(a);
+    const size_t N = (size_t)s->N, D = (size_t)s->D, A = (size_t)s->A;
+    if (!s->inj && !(s->inj = rlc_calloc(N * (2 * D + A + 1) + 2 * N, sizeof(float))))
+        return RLC_ERR_NOMEM;
+    float *o = s->inj, *nx = o + N * D, *ac = nx + N * D, *rw = ac + N * A;
+    uint8_t *flags = (uint8_t *)(rw + N), *term = flags, *trunc = flags + N, *valid = trunc + N;
+    memset(flags, 0, 3 * N);
+    memcpy(o, obs, sizeof(float) * D);
+    memcpy(nx, next_obs, sizeof(float) * D);
+    for (size_t j = 0; j < A; j++) { /* env units -> the agent's [-1, 1] */
+        double x = ((double)action[j] - s->bias[j]) / s->scale[j];
+        ac[j] = (float)(x < -1 ? -1 : x > 1 ? 1 : x);
+    }
+    rw[0] = (float)reward;
+    term[0] = (uint8_t)terminated;
+    trunc[0] = (uint8_t)truncated;
+    valid[0] = 1;
+    return rlc_replay_add(s->rb, o, ac, rw, nx, term, trunc, valid);
+}
+
+int64_t rlc__sac_replay_size(const rlc_agent *a);
+int64_t rlc__sac_replay_size(const rlc_agent *a) {
+    return rlc_replay_size(((const sac *)a->impl)->rb);
+}
+
 const rlc__algo rlc__algo_sac = {
     .name = "sac",
     .table = rlc_sac_config_table,
@@ -684,4 +714,5 @@ const rlc__algo rlc__algo_sac = {
     .read_state = sac_read_state,
     .write_train_state = sac_write_train_state,
     .read_train_state = sac_read_train_state,
+    .add_transition = sac_add_transition,
 };

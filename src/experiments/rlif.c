@@ -17,6 +17,8 @@
 typedef struct rlif_ctx {
     rlc_rlif_expert ex;
     rlc_env *layer; /* the training sub-env (num_envs = 1) */
+    rlc_agent *agent;
+    int inject; /* the expert's takeover steps into the agent's replay (reward 0) */
     int64_t budget;
     int64_t first_dec, first_int, last_dec, last_int; /* intervention rate, first/last quarter */
 } rlif_ctx;
@@ -25,6 +27,25 @@ static rlc_status wrap_rlif(rlc_env **env, int index, void *user) {
     rlif_ctx *c = user;
     rlc_status st = rlc_wrap_rlif(env, *env, &c->ex);
     if (!st && index == 0) c->layer = *env;
+    return st;
+}
+
+/* After each env step: the expert's takeover steps, if it intervened, into the agent's replay
+ * as transitions of reward 0 (no intervention happens while it drives), as the paper's
+ * RLPD-style agent keeps the intervention data. */
+static rlc_status rlif_step(const struct rlc_vec_env *v, void *user) {
+    (void)v;
+    rlif_ctx *c = user;
+    const float *obs, *act;
+    int term, trunc;
+    const int n = c->inject ? rlc_rlif_takeover(c->layer, &obs, &act, &term, &trunc) : 0;
+    const size_t D = (size_t)rlc_env_obs_space(c->layer)->size;
+    const size_t A = (size_t)rlc_env_action_space(c->layer)->size;
+    rlc_status st = RLC_OK;
+    for (int k = 0; k < n && !st; k++)
+        st = rlc_agent_add_transition(c->agent, obs + k * D, act + k * A, 0.0,
+                                      obs + (k + 1) * D, k == n - 1 && term,
+                                      k == n - 1 && trunc);
     return st;
 }
 
@@ -46,8 +67,8 @@ static int rlif_after(rlc_agent *a, int64_t steps, void *user) {
 /* RLIF with SAC; *ret = mean task return, *rate0 / *rate1 the intervention rates (per agent
  * decision) over the first quarter of the env-step budget (mostly the uniform random warm-up)
  * and over the rest. */
-static rlc_status run_rlif(const rlc_rlif_expert *ex, int64_t budget, uint64_t seed, double *ret,
-                           double *rate0, double *rate1) {
+static rlc_status run_rlif(const rlc_rlif_expert *ex, int inject, int64_t budget, uint64_t seed,
+                           double *ret, double *rate0, double *rate1) {
     const rlc_config_table *tab = rlc_algo_config_table("sac");
     char cfg[4096];
     if (!tab || tab->size > sizeof cfg)
@@ -62,8 +83,9 @@ static rlc_status run_rlif(const rlc_rlif_expert *ex, int64_t budget, uint64_t s
     rlc_agent *a = NULL;
     if (!st) st = rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, cfg, seed);
     if (st) return st;
-    rlif_ctx c = {*ex, NULL, budget, 0, 0, 0, 0};
-    rlc_train_hooks h = {.wrap = wrap_rlif, .after_update = rlif_after, .user = &c};
+    rlif_ctx c = {*ex, NULL, a, inject, budget, 0, 0, 0, 0};
+    rlc_train_hooks h = {
+        .wrap = wrap_rlif, .after_step = rlif_step, .after_update = rlif_after, .user = &c};
     rlc_train_options o = {0};
     o.total_steps = budget; /* agent decisions; the hook stops at the env-step budget */
     st = rlc_agent_train_hooked(a, seed, &o, &h, NULL);
@@ -113,8 +135,11 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("rlif"), o, res, 5, 3);
     if (st) return st;
     const int NS = x.seeds;
-    enum { M_RLIF, M_HG, M_DAGGER, M_EXPERT, NM };
-    const char *mname[NM] = {"RLIF (SAC)", "HG-DAgger", "DAgger", "expert"};
+    /* M_RLIFD: RLIF with the expert's takeover steps in the replay (reward 0), the paper's
+     * RLPD-style data use; an investigation beside the claim, which is checked on M_RLIF */
+    enum { M_RLIF, M_RLIFD, M_HG, M_DAGGER, M_EXPERT, NM };
+    const char *mname[NM] = {"RLIF (SAC)", "RLIF + takeover data", "HG-DAgger", "DAgger",
+                             "expert"};
     double *score = rlc_malloc(sizeof(double) * (size_t)NM * NS);
     double *rate0 = rlc_malloc(sizeof(double) * NS), *rate1 = rlc_malloc(sizeof(double) * NS);
     double *curves = rlc_malloc(sizeof(double) * (size_t)NM * NS * 3);
@@ -130,7 +155,9 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
         rlc_rlif_pendulum_expert(&ex, qual[qi]);
         for (int s = 0; s < NS && !st; s++) {
             uint64_t seed = (uint64_t)s + 1;
-            st = run_rlif(&ex, budget, seed, &score[M_RLIF * NS + s], &rate0[s], &rate1[s]);
+            double r0u, r1u;
+            st = run_rlif(&ex, 0, budget, seed, &score[M_RLIF * NS + s], &rate0[s], &rate1[s]);
+            if (!st) st = run_rlif(&ex, 1, budget, seed, &score[M_RLIFD * NS + s], &r0u, &r1u);
             if (!st) st = run_dagger(&ex, 1, budget, seed, &score[M_HG * NS + s]);
             if (!st) st = run_dagger(&ex, 0, budget, seed, &score[M_DAGGER * NS + s]);
             double er[EVAL_EPISODES];
@@ -174,11 +201,11 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
         beats_expert += be;
         falls += nr && r1 < r0;
         rlc__exp_note(&x, 1,
-                      "quality %.0f%%: RLIF %.1f, HG-DAgger %.1f, DAgger %.1f, expert %.1f "
-                      "(IQM); RLIF intervention rate %.3f in the first quarter of the budget, "
-                      "%.3f after.",
-                      100 * qual[qi], ci[M_RLIF].point, ci[M_HG].point, ci[M_DAGGER].point,
-                      ci[M_EXPERT].point, r0, r1);
+                      "quality %.0f%%: RLIF %.1f (with the takeover data %.1f), HG-DAgger "
+                      "%.1f, DAgger %.1f, expert %.1f (IQM); RLIF intervention rate %.3f in the "
+                      "first quarter of the budget, %.3f after.",
+                      100 * qual[qi], ci[M_RLIF].point, ci[M_RLIFD].point, ci[M_HG].point,
+                      ci[M_DAGGER].point, ci[M_EXPERT].point, r0, r1);
         size_t rl = strlen(reason);
         snprintf(reason + rl, sizeof reason - rl, "%sq=%.0f%%: RLIF %.0f, HG %.0f, expert %.0f",
                  qi ? "; " : "", 100 * qual[qi], ci[M_RLIF].point, ci[M_HG].point,

@@ -10,6 +10,9 @@
 #include "rlc/env.h"
 #include "rlc/rlif.h"
 
+/* src/algo/sac.c: transitions in the agent's replay buffer (for the tests) */
+int64_t rlc__sac_replay_size(const rlc_agent *a);
+
 static rlc_env *make(const char *id) {
     rlc_env *e;
     if (rlc_env_make(&e, id, NULL)) fail_msg("make %s: %s", id, rlc_last_error());
@@ -65,6 +68,64 @@ static void test_rlif_layer(void **st) {
     rlc_env_destroy(w);
 }
 
+/* rlc_rlif_takeover: the expert's steps of the last layer step, consistent with the layer's
+ * own stepping (its actions are the perfect expert's intentions in the recorded observations,
+ * the last observation is the one the step returned); 0 without an intervention. And
+ * rlc_agent_add_transition puts such steps into SAC's replay, refusing bad input. */
+static void test_rlif_takeover_data(void **st) {
+    (void)st;
+    rlc_rlif_expert ex;
+    rlc_rlif_pendulum_expert(&ex, 1.0);
+    ex.takeover = 4;
+    rlc_env *w = make("Pendulum-v1");
+    assert_int_equal(rlc_wrap_rlif(&w, w, &ex), RLC_OK);
+    float obs[3], start[3], a[1], intended[1];
+    assert_int_equal(rlc_env_reset(w, 8, obs), RLC_OK);
+    rlc_step_result r = {0};
+    ex.policy(obs, a, ex.user);
+    assert_int_equal(rlc_env_step(w, a, obs, &r), RLC_OK); /* agreed: no takeover */
+    const float *to = NULL, *ta = NULL;
+    int term = -1, trunc = -1;
+    assert_int_equal(rlc_rlif_takeover(w, &to, &ta, &term, &trunc), 0);
+    memcpy(start, obs, sizeof obs);
+    ex.policy(obs, intended, ex.user);
+    a[0] = intended[0] > 0 ? -2.0f : 2.0f;
+    assert_int_equal(rlc_env_step(w, a, obs, &r), RLC_OK);
+    assert_true(r.reward == -1.0);
+    assert_int_equal(rlc_rlif_takeover(w, &to, &ta, &term, &trunc), 4);
+    assert_memory_equal(to, start, sizeof start);     /* taken in the decision's state */
+    assert_memory_equal(to + 4 * 3, obs, sizeof obs); /* ends in the returned observation */
+    for (int k = 0; k < 4; k++) {
+        ex.policy(to + 3 * k, intended, ex.user);
+        assert_true(ta[k] == intended[0]);
+    }
+    assert_int_equal(term, 0);
+    assert_int_equal(trunc, 0);
+    assert_int_equal(rlc_rlif_takeover(NULL, &to, &ta, &term, &trunc), 0);
+
+    /* into SAC's replay */
+    rlc_agent *ag = NULL;
+    assert_int_equal(rlc_agent_create(&ag, "sac", "Pendulum-v1", NULL, NULL, 1), RLC_OK);
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(
+            rlc_agent_add_transition(ag, to + 3 * k, ta + k, 0.0, to + 3 * (k + 1), 0, k == 3),
+            RLC_OK);
+    assert_int_equal(rlc__sac_replay_size(ag), 4);
+    float bad[3] = {0.5f, NAN, 0.1f};
+    assert_int_equal(rlc_agent_add_transition(ag, bad, ta, 0.0, to, 0, 0), RLC_ERR_INVALID);
+    assert_contains(rlc_last_error(), "observation element 1 is not finite");
+    assert_int_equal(rlc_agent_add_transition(ag, to, ta, NAN, to, 0, 0), RLC_ERR_INVALID);
+    assert_contains(rlc_last_error(), "reward nan is not finite");
+    assert_int_equal(rlc_agent_add_transition(ag, to, NULL, 0.0, to, 0, 0), RLC_ERR_INVALID);
+    assert_int_equal(rlc__sac_replay_size(ag), 4); /* unchanged by the refusals */
+    rlc_agent_destroy(ag);
+    assert_int_equal(rlc_agent_create(&ag, "ppo", "Pendulum-v1", NULL, NULL, 1), RLC_OK);
+    assert_int_equal(rlc_agent_add_transition(ag, to, ta, 0.0, to, 0, 0), RLC_ERR_UNSUPPORTED);
+    assert_contains(rlc_last_error(), "ppo has no replay buffer");
+    rlc_agent_destroy(ag);
+    rlc_env_destroy(w);
+}
+
 static void test_rlif_expert_quality(void **st) {
     (void)st;
     double r[3][10], m[3] = {0, 0, 0};
@@ -76,8 +137,8 @@ static void test_rlif_expert_quality(void **st) {
         for (int k = 0; k < 10; k++)
             m[i] += r[i][k] / 10;
     }
-    assert_true(m[0] > -250);         /* the scripted controller swings up and holds */
-    assert_true(m[1] < m[0] - 50);    /* random actions cost */
+    assert_true(m[0] > -250);      /* the scripted controller swings up and holds */
+    assert_true(m[1] < m[0] - 50); /* random actions cost */
     assert_true(m[2] < m[1] - 100);
 }
 
@@ -101,8 +162,9 @@ static void test_rlif_learns_from_interventions(void **st) {
     const rlc_config_table *tab = rlc_algo_config_table("sac");
     char cfg[4096];
     rlc_config_defaults(tab, cfg);
-    const char *sets[] = {"hidden=64",  "batch_size=100", "learning_starts=1000", "policy_lr=0.001",
-                          "q_lr=0.001", "gamma=0.98",     "tau=0.01"};
+    const char *sets[] = {"hidden=64",       "batch_size=100", "learning_starts=1000",
+                          "policy_lr=0.001", "q_lr=0.001",     "gamma=0.98",
+                          "tau=0.01"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         assert_int_equal(rlc_config_assign(tab, cfg, sets[i]), RLC_OK);
     rlc_agent *a;
@@ -205,6 +267,7 @@ static void test_rlif_errors(void **st) {
     rlc_env_destroy(e);
 }
 
-RLC_TESTS(rlif, cmocka_unit_test(test_rlif_layer), cmocka_unit_test(test_rlif_expert_quality),
+RLC_TESTS(rlif, cmocka_unit_test(test_rlif_layer), cmocka_unit_test(test_rlif_takeover_data),
+          cmocka_unit_test(test_rlif_expert_quality),
           cmocka_unit_test(test_rlif_learns_from_interventions), cmocka_unit_test(test_dagger),
           cmocka_unit_test(test_rlif_errors))
