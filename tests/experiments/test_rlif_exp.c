@@ -13,6 +13,7 @@ static void test_rlif_quick(void **st) {
     rlc_experiment_result r;
     char *log = rlc_test_experiment_quick("rlif", 43, &r);
     assert_contains(log, "RLIF (SAC) q=60%");
+    assert_contains(log, "RLIF + takeover data q=60%");
     assert_contains(log, "HG-DAgger q=60%");
     assert_contains(log, "DAgger q=60%");
     assert_contains(log, "expert q=60%");
