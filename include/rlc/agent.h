@@ -71,7 +71,8 @@ RLC_API rlc_status rlc_agent_create(rlc_agent **out, const char *algo, const cha
                                     const char *env_kwargs, const void *cfg, uint64_t seed);
 /* Frees the agent. Accepts NULL. */
 RLC_API void rlc_agent_destroy(rlc_agent *a);
-/* Adds one transition to an off-policy agent's replay buffer (SAC): observations as the
+/* Adds one transition to an off-policy agent's replay buffer (SAC; TD3 unless critic_state=1,
+ * whose rows also need the env's privileged state): observations as the
  * agent's, the action in env units (clipped to the Box), `terminated` cutting the bootstrap,
  * `truncated` not. For data the agent did not collect itself: demonstrations, or an expert's
  * takeover steps (RLIF). RLC_ERR_UNSUPPORTED for algorithms without a replay buffer,

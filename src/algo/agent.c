@@ -769,3 +769,26 @@ rlc_status rlc__offpolicy_read_train_state(const char *algo, const rlc__offpolic
     *s->credit = credit;
     return RLC_OK;
 }
+
+rlc_status rlc__replay_add_one(rlc_replay *rb, float **scratch, int N, int D, int A,
+                               const float *scale, const float *bias, const float *obs,
+                               const float *action, double reward, const float *next_obs,
+                               int terminated, int truncated) {
+    const size_t n = (size_t)N, d = (size_t)D, na = (size_t)A;
+    if (!*scratch && !(*scratch = rlc_calloc(n * (2 * d + na + 1) + 2 * n, sizeof(float))))
+        return RLC_ERR_NOMEM;
+    float *o = *scratch, *nx = o + n * d, *ac = nx + n * d, *rw = ac + n * na;
+    uint8_t *flags = (uint8_t *)(rw + n), *term = flags, *trunc = flags + n, *valid = trunc + n;
+    memset(flags, 0, 3 * n);
+    memcpy(o, obs, sizeof(float) * d);
+    memcpy(nx, next_obs, sizeof(float) * d);
+    for (size_t j = 0; j < na; j++) {
+        double x = ((double)action[j] - bias[j]) / scale[j];
+        ac[j] = (float)(x < -1 ? -1 : x > 1 ? 1 : x);
+    }
+    rw[0] = (float)reward;
+    term[0] = (uint8_t)terminated;
+    trunc[0] = (uint8_t)truncated;
+    valid[0] = 1;
+    return rlc_replay_add(rb, o, ac, rw, nx, term, trunc, valid);
+}

@@ -78,6 +78,14 @@ extern const rlc__algo rlc__algo_dqn;
  * naming the env and the offending space otherwise. */
 rlc_status rlc__require_bounded_box(const rlc_agent *a, const char *algo);
 
+/* One transition (action in env units, rescaled by (a - bias) / scale into [-1, 1]) as env 0's
+ * row of a replay step of N envs, the other rows skipped: the add_transition of SAC and TD3.
+ * *scratch is allocated on first use (freed by the caller). */
+rlc_status rlc__replay_add_one(rlc_replay *rb, float **scratch, int N, int D, int A,
+                               const float *scale, const float *bias, const float *obs,
+                               const float *action, double reward, const float *next_obs,
+                               int terminated, int truncated);
+
 /* The parameters, optimizer state, algorithm state and metadata of rlc_agent_save, into w
  * (src/algo/agent.c). */
 rlc_status rlc__agent_fill_writer(rlc_agent *a, rlc_st_writer *w);

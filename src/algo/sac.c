@@ -675,23 +675,8 @@ static rlc_status sac_add_transition(rlc_agent *a, const float *obs, const float
                                      double reward, const float *next_obs, int terminated,
                                      int truncated) {
     sac *s = S(a);
-    const size_t N = (size_t)s->N, D = (size_t)s->D, A = (size_t)s->A;
-    if (!s->inj && !(s->inj = rlc_calloc(N * (2 * D + A + 1) + 2 * N, sizeof(float))))
-        return RLC_ERR_NOMEM;
-    float *o = s->inj, *nx = o + N * D, *ac = nx + N * D, *rw = ac + N * A;
-    uint8_t *flags = (uint8_t *)(rw + N), *term = flags, *trunc = flags + N, *valid = trunc + N;
-    memset(flags, 0, 3 * N);
-    memcpy(o, obs, sizeof(float) * D);
-    memcpy(nx, next_obs, sizeof(float) * D);
-    for (size_t j = 0; j < A; j++) { /* env units -> the agent's [-1, 1] */
-        double x = ((double)action[j] - s->bias[j]) / s->scale[j];
-        ac[j] = (float)(x < -1 ? -1 : x > 1 ? 1 : x);
-    }
-    rw[0] = (float)reward;
-    term[0] = (uint8_t)terminated;
-    trunc[0] = (uint8_t)truncated;
-    valid[0] = 1;
-    return rlc_replay_add(s->rb, o, ac, rw, nx, term, trunc, valid);
+    return rlc__replay_add_one(s->rb, &s->inj, s->N, s->D, s->A, s->scale, s->bias, obs, action,
+                               reward, next_obs, terminated, truncated);
 }
 
 int64_t rlc__sac_replay_size(const rlc_agent *a);

@@ -54,6 +54,7 @@ typedef struct td3 {
     /* fused path (c.fused): the networks without graphs, and its scratch */
     rlc__tmlp ta, tq[2];
     float *f_y, *f_dq, *f_a, *f_dout; /* [B], [B*np_q], [B*A], [B*np_actor_out] */
+    float *inj;                       /* rlc_agent_add_transition's rows (lazily) */
 } td3;
 
 static td3 *T(rlc_agent *a) {
@@ -93,7 +94,7 @@ static void td3_destroy(rlc_agent *a) {
     void *bufs[] = {s->scale,    s->bias,     s->w,        s->idx,       s->obs_prev,  s->act_prev,
                     s->next_obs, s->rew,      s->valid,    s->sbuf,      s->cs,        s->st_prev,
                     s->st_next,  s->ext_prev, s->ext_next, s->ext_b_obs, s->ext_b_next, s->f_y,
-                    s->f_dq,     s->f_a,      s->f_dout};
+                    s->f_dq,     s->f_a,      s->f_dout,   s->inj};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         rlc_free(bufs[i]);
     rlc_free(s);
@@ -681,6 +682,21 @@ static rlc_status td3_read_train_state(rlc_agent *a, const rlc_st_file *f) {
     return rlc__offpolicy_read_train_state("td3", &t, f);
 }
 
+/* One transition as env 0's row of a replay step (the other rows skipped). Not with the
+ * asymmetric critic: its replay rows carry the env's privileged state, which a caller's
+ * transition does not have. */
+static rlc_status td3_add_transition(rlc_agent *a, const float *obs, const float *action,
+                                     double reward, const float *next_obs, int terminated,
+                                     int truncated) {
+    td3 *s = T(a);
+    if (s->S)
+        return rlc_error(RLC_ERR_UNSUPPORTED,
+                         "agent_add_transition: td3 with critic_state=1 also needs the env's "
+                         "privileged state");
+    return rlc__replay_add_one(s->rb, &s->inj, s->N, s->D, s->A, s->scale, s->bias, obs, action,
+                               reward, next_obs, terminated, truncated);
+}
+
 const rlc__algo rlc__algo_td3 = {
     .name = "td3",
     .table = rlc_td3_config_table,
@@ -696,4 +712,5 @@ const rlc__algo rlc__algo_td3 = {
     .read_state = td3_read_state,
     .write_train_state = td3_write_train_state,
     .read_train_state = td3_read_train_state,
+    .add_transition = td3_add_transition,
 };

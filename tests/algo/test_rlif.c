@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rlc/agent.h"
+#include "rlc/config.h"
 #include "rlc/env.h"
 #include "rlc/rlif.h"
 
@@ -118,6 +119,19 @@ static void test_rlif_takeover_data(void **st) {
     assert_contains(rlc_last_error(), "reward nan is not finite");
     assert_int_equal(rlc_agent_add_transition(ag, to, NULL, 0.0, to, 0, 0), RLC_ERR_INVALID);
     assert_int_equal(rlc__sac_replay_size(ag), 4); /* unchanged by the refusals */
+    rlc_agent_destroy(ag);
+    /* TD3 takes them too; with the asymmetric critic it cannot (no privileged state) */
+    assert_int_equal(rlc_agent_create(&ag, "td3", "Pendulum-v1", NULL, NULL, 1), RLC_OK);
+    assert_int_equal(rlc_agent_add_transition(ag, to, ta, 0.0, to + 3, 0, 0), RLC_OK);
+    rlc_agent_destroy(ag);
+    const rlc_config_table *tt = rlc_algo_config_table("td3");
+    char cfg[4096];
+    rlc_config_defaults(tt, cfg);
+    assert_int_equal(rlc_config_assign(tt, cfg, "critic_state=1"), RLC_OK);
+    assert_int_equal(rlc_agent_create(&ag, "td3", "QuadHover-v0", NULL, cfg, 1), RLC_OK);
+    float qo[64] = {0}, qa[4] = {0};
+    assert_int_equal(rlc_agent_add_transition(ag, qo, qa, 0.0, qo, 0, 0), RLC_ERR_UNSUPPORTED);
+    assert_contains(rlc_last_error(), "critic_state=1");
     rlc_agent_destroy(ag);
     assert_int_equal(rlc_agent_create(&ag, "ppo", "Pendulum-v1", NULL, NULL, 1), RLC_OK);
     assert_int_equal(rlc_agent_add_transition(ag, to, ta, 0.0, to, 0, 0), RLC_ERR_UNSUPPORTED);
