@@ -365,9 +365,7 @@ static rlc_status sac_train_act(rlc_agent *a, rlc_vec_env *v) {
     }
     if (s->c.fused) { /* the same actor outputs, without the graph */
         rlc__tmlp *t = &s->ta;
-        for (int i = 0; i < N; i++)
-            memcpy(t->y[0] + (size_t)i * t->np[0], v->obs_f32 + (size_t)i * s->D,
-                   sizeof(float) * (size_t)s->D);
+        rlc__tmlp_fill(t, N, 0, v->obs_f32, s->D);
         rlc__tmlp_load(t, rlc_params_data(s->pa));
         const float *out = rlc__tmlp_forward(t, N);
         choose(a, out, t->np[t->nl], N, 0, s->act_prev, v->actions);
