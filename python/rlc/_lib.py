@@ -282,6 +282,8 @@ if HAVE_AGENTS:
     rlc_agent_config = _proto("rlc_agent_config", P, P)
     rlc_agent_num_envs = _proto("rlc_agent_num_envs", c_int, P)
     rlc_agent_act = _proto("rlc_agent_act", ST, P, P, c_int, P, c_int)
+    rlc_agent_add_transition = _proto("rlc_agent_add_transition", ST, P, P, P, c_double, P,
+                                      c_int, c_int)
     rlc_agent_train = _proto("rlc_agent_train", ST, P, c_uint64, POINTER(TrainOptions),
                              POINTER(TrainResult))
     rlc_agent_evaluate = _proto("rlc_agent_evaluate", ST, P, c_int, c_uint64, c_int, P, P,

@@ -172,6 +172,24 @@ class Agent:
             i += k
         return out[0] if single else out
 
+    def add_transition(self, obs, action, reward, next_obs, terminated=False, truncated=False):
+        """Puts one transition into the agent's replay buffer (SAC, TD3 without critic_state):
+        demonstrations, or an expert's steps the agent did not take itself. The action is in
+        env units (clipped to the Box). UnsupportedError for agents without a replay buffer,
+        InvalidArgumentError for wrong shapes or non-finite values (nothing is added)."""
+        h = self._handle()
+        o = np.array(obs, dtype=np.float32, order="C")  # (a copy; keeps 0-d shapes)
+        nx = np.array(next_obs, dtype=np.float32, order="C")
+        a = np.array(action, dtype=np.float32, order="C")
+        for name, x, shape in (("obs", o, self._obs_shape), ("next_obs", nx, self._obs_shape),
+                               ("action", a, self._act_shape)):
+            if x.shape != shape:
+                raise InvalidArgumentError("%s has shape %s; expected %s" % (name, x.shape, shape))
+        L.check(L.rlc_agent_add_transition(h, ctypes.c_void_p(o.ctypes.data),
+                                           ctypes.c_void_p(a.ctypes.data), float(reward),
+                                           ctypes.c_void_p(nx.ctypes.data),
+                                           1 if terminated else 0, 1 if truncated else 0))
+
     def train(self, steps, seed=0, log_interval=0, verbose=False, stop_return=0.0):
         """Trains for `steps` env steps on a fresh vector env reset with `seed` (sub-env i with
         seed + i), exactly as `rlc train` does. Returns (and stores in last_train) a dict of

@@ -110,6 +110,26 @@ class AgentTest(TmpDirCase):
         self.assertEqual(agent.last_train["steps"], 256)
         self.assertIn("ppo", rlc.algorithms())
 
+    def test_add_transition(self):
+        agent = rlc.create_agent("Pendulum-v1", "sac", seed=0, hidden=16, batch_size=8,
+                                 learning_starts=0, fused=True)
+        self.assertTrue(agent.config["fused"])
+        o = np.array([1.0, 0.0, 0.5], np.float32)
+        for _ in range(16):  # demonstrations enough for a first batch, then training goes on
+            agent.add_transition(o, np.array([0.5], np.float32), -1.0, o)
+        agent.train(64, seed=1)
+        self.assertGreater(agent.last_train["updates"], 0)
+        with self.assertRaises(rlc.InvalidArgumentError) as cm:
+            agent.add_transition(np.array([np.nan, 0, 0]), [0.5], 0.0, o)
+        self.assertIn("observation element 0 is not finite", str(cm.exception))
+        with self.assertRaises(rlc.InvalidArgumentError) as cm:
+            agent.add_transition(o, [0.5, 0.1], 0.0, o)
+        self.assertIn("action has shape (2,)", str(cm.exception))
+        ppo = rlc.create_agent("CartPole-v1", "ppo", seed=0, **HP)
+        with self.assertRaises(rlc.UnsupportedError) as cm:
+            ppo.add_transition(np.zeros(4), 1, 0.0, np.zeros(4))
+        self.assertIn("ppo has no replay buffer", str(cm.exception))
+
     def test_errors(self):
         with self.assertRaises(rlc.NotFoundError) as cm:
             rlc.train("CartPole-v1", "ppoo", steps=10)
