@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "rlc/env.h"
 
 #define NACT 4096 /* pre-generated actions, cycled */
@@ -14,16 +15,7 @@
 
 static double g_sink; /* keeps the loops' results alive */
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-/* Median of n values (sorts them). */
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Steps per second of `id` through the API over about `seconds`. */
 static double bench_api(const char *id, double seconds) {
@@ -61,7 +53,7 @@ static double bench_api(const char *id, double seconds) {
     free(acts);
     free(obs);
     rlc_env_destroy(env);
-    return median(rates, ROUNDS);
+    return bench_median(rates, ROUNDS);
 }
 
 /* The bare loop: CartPole-v1's equations and time limit inline, obs written as float32. */
@@ -116,7 +108,7 @@ static double bench_bare_cartpole(double seconds) {
         g_sink += obs[0] + ret;
         rates[round] = n / t;
     }
-    return median(rates, ROUNDS);
+    return bench_median(rates, ROUNDS);
 }
 
 /* The bare loop: Pendulum-v1's equations (libm pow as Gymnasium) and time limit inline. */
@@ -164,7 +156,7 @@ static double bench_bare_pendulum(double seconds) {
         g_sink += obs[0] + ret;
         rates[round] = n / t;
     }
-    return median(rates, ROUNDS);
+    return bench_median(rates, ROUNDS);
 }
 
 int main(int argc, char **argv) {

@@ -12,21 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/agent.h"
 #include "rlc/sac.h"
 
 #define RLTOOLS_S 1.15
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static const char *KWARGS = "init_pos=0.5,init_angle=0.349,init_vel=1,init_rate=1,r_const=1.1,"
                             "w_pos=10,w_ori=2.5,w_vel=1,w_rate=0,w_action=2,r_scale=0.1,"
@@ -44,7 +36,7 @@ static double run(int fused, uint64_t seed, int64_t *updates) {
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         if (rlc_config_assign(t, &c, sets[i])) return -1;
     c.fused = fused;
-    const double t0 = now();
+    const double t0 = bench_wall();
     rlc_agent *a = NULL;
     if (rlc_agent_create(&a, "sac", "QuadHover-v0", KWARGS, &c, seed)) return -1;
     rlc_train_options o = {.total_steps = 280000};
@@ -53,7 +45,7 @@ static double run(int fused, uint64_t seed, int64_t *updates) {
     rlc_agent_destroy(a);
     if (st) return -1;
     *updates = res.updates;
-    return now() - t0;
+    return bench_wall() - t0;
 }
 
 int main(int argc, char **argv) {
@@ -74,7 +66,7 @@ int main(int argc, char **argv) {
         }
     double med[2];
     for (int f = 0; f < 2; f++) {
-        qsort(s[f], (size_t)reps, sizeof(double), cmp_double);
+        qsort(s[f], (size_t)reps, sizeof(double), bench_cmp_double);
         med[f] = reps % 2 ? s[f][reps / 2] : 0.5 * (s[f][reps / 2 - 1] + s[f][reps / 2]);
     }
     printf("  fused=1  median %.3f s (min %.3f, max %.3f), %lld update calls\n", med[1], s[1][0],

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "bench_util.h"
 #include "rlc/env.h"
 #include "rlc/vec_env.h"
 
@@ -34,16 +35,6 @@ static double user_time(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + 1e-6 * ru.ru_utime.tv_usec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median3(double *v) {
-    qsort(v, ROUNDS, sizeof *v, cmp_double);
-    return v[ROUNDS / 2];
 }
 
 static const char *const IDS[] = {"HalfCheetah-v4",
@@ -227,7 +218,8 @@ int main(int argc, char **argv) {
             rne[round] = run_raw(&s, b, 1);
             vec[round] = run_vec(v, &s, b);
         }
-        double a = median3(api), w = median3(raw), w2 = median3(rne), ve = median3(vec);
+        double a = bench_median(api, ROUNDS), w = bench_median(raw, ROUNDS),
+               w2 = bench_median(rne, ROUNDS), ve = bench_median(vec, ROUNDS);
         printf("%-26s %5d %11.0f %11.0f %11.0f %11.0f %8.1f%% %8.1f%%\n", s.id, s.frame_skip, a, w,
                w2, ve, 100.0 * (w2 / a - 1), 100.0 * (w / a - 1));
         sum_ratio += w2 / a;

@@ -3,6 +3,7 @@
  * else OpenBLAS) needs for exactly the same matrix products, plus GEMM GFLOP/s of the portable
  * kernel, the SIMD kernel and OpenBLAS. Medians of several repetitions. */
 #include "core/gemm.h"
+#include "bench_util.h"
 #include "rlc/nn.h"
 #include "rlc/optim.h"
 
@@ -17,15 +18,7 @@
 
 #define REPS 15
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
 
 /* Runs fn(ctx) `iters` times per repetition; returns the median microseconds per call. */
 static double time_us(void (*fn)(void *), void *ctx, int iters) {
@@ -38,7 +31,7 @@ static double time_us(void (*fn)(void *), void *ctx, int iters) {
             fn(ctx);
         t[r] = (rlc_time_now() - t0) * 1e6 / iters;
     }
-    return median(t, REPS);
+    return bench_median(t, REPS);
 }
 
 enum { IN = 17, H = 256, OUT = 6 };
@@ -192,12 +185,12 @@ static void run_mlp(int B, int iters) {
     double t_adam = time_us(adam, &b, iters);
     printf("MLP 17-256-256-6 relu, MSE, Adam, batch %d (%lld params):\n", B,
            (long long)rlc_params_count(b.p));
-    printf("  train step (fwd+bwd+adam)  %9.1f us\n", median(ts, REPS));
+    printf("  train step (fwd+bwd+adam)  %9.1f us\n", bench_median(ts, REPS));
     printf("    forward                  %9.1f us\n", t_fwd);
     printf("    forward+backward         %9.1f us  (incl. zero_grad)\n", t_fb);
     printf("    adam step                %9.1f us\n", t_adam);
-    printf("  bare rlc__sgemm calls (8)  %9.1f us\n", median(tg, REPS));
-    printf("  step / GEMM                %9.2fx\n", median(ratio, REPS));
+    printf("  bare rlc__sgemm calls (8)  %9.1f us\n", bench_median(tg, REPS));
+    printf("  step / GEMM                %9.2fx\n", bench_median(ratio, REPS));
 #ifdef RLC_HAVE_CBLAS
     if (B == 1)
         printf("  (same products as OpenBLAS sgemv/sger: %.1f us)\n",

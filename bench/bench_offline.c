@@ -9,13 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/agent.h"
 #include "rlc/dataset.h"
 #include "rlc/offline.h"
-
-static double cpu_now(void) {
-    return (double)clock() / CLOCKS_PER_SEC;
-}
 
 int main(int argc, char **argv) {
     const char *env = argc > 1 ? argv[1] : "HalfCheetah-v4";
@@ -63,14 +60,14 @@ int main(int argc, char **argv) {
          * timed separately and subtracted */
         rlc_offline_options o = {.updates = 10};
         rlc_offline_train(a, d, &o, NULL);
-        double c0 = cpu_now(), w0 = rlc_time_now();
+        double c0 = bench_cpu(), w0 = rlc_time_now();
         rlc_agent_evaluate(a, 1, 0, 0, NULL, NULL, 0, 0);
-        double ce = cpu_now() - c0, we = rlc_time_now() - w0;
+        double ce = bench_cpu() - c0, we = rlc_time_now() - w0;
         o.updates = n;
-        c0 = cpu_now();
+        c0 = bench_cpu();
         w0 = rlc_time_now();
         rlc_status st = rlc_offline_train(a, d, &o, NULL);
-        double c = cpu_now() - c0 - ce, w = rlc_time_now() - w0 - we;
+        double c = bench_cpu() - c0 - ce, w = rlc_time_now() - w0 - we;
         if (st) {
             fprintf(stderr, "bench_offline: %s\n", rlc_last_error());
             return 1;

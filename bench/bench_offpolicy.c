@@ -8,28 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/agent.h"
 #include "rlc/sac.h"
 #include "rlc/td3.h"
-
-/* CPU seconds of this process: robust to other jobs sharing the machine, unlike wall time. */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n) {
-    double s[64];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
 
 typedef union anycfg {
     rlc_sac_config sac;
@@ -56,9 +38,9 @@ static int bench(const char *algo, int64_t steps, int seeds, double rltools_s) {
         double ret[10], c0 = 0;
         rlc_status st = rlc_agent_create(&a, algo, "Pendulum-v1", NULL, &cfg, (uint64_t)s);
         if (!st) {
-            c0 = cpu_now();
+            c0 = bench_cpu();
             st = rlc_agent_train(a, (uint64_t)s, &o, &res);
-            cpus[s] = cpu_now() - c0;
+            cpus[s] = bench_cpu() - c0;
         }
         if (!st) st = rlc_agent_evaluate(a, 10, 1000, 0, ret, NULL, 0, 0);
         if (st) {
@@ -82,7 +64,8 @@ static int bench(const char *algo, int64_t steps, int seeds, double rltools_s) {
         solved += rets[s] >= -200;
     printf("  median %.2f s wall, %.2f s CPU (RLtools on this machine: %.2f s), median return "
            "%.1f, %d/%d seeds >= -200\n",
-           median(secs, seeds), median(cpus, seeds), rltools_s, median(rets, seeds), solved, seeds);
+           bench_median(secs, seeds), bench_median(cpus, seeds), rltools_s,
+           bench_median(rets, seeds), solved, seeds);
     return 0;
 }
 

@@ -10,26 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/agent.h"
 
-/* CPU seconds of this process: robust to other jobs sharing the machine, unlike wall time. */
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(const double *v, int n) {
-    double s[64];
-    memcpy(s, v, sizeof(double) * (size_t)n);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
 
 /* Trains `env` for `steps` (stopping early once the recent training return reaches
  * stop_return when it is > 0) per seed; solved means an evaluation return >= goal. */
@@ -60,9 +45,9 @@ static int bench(const char *env, int64_t steps, double stop_return, double goal
         double ret[10], c0 = 0;
         rlc_status st = rlc_agent_create(&a, "ppo", env, NULL, &cfg, (uint64_t)s);
         if (!st) {
-            c0 = cpu_now();
+            c0 = bench_cpu();
             st = rlc_agent_train(a, (uint64_t)s, &o, &res);
-            cpus[s] = cpu_now() - c0;
+            cpus[s] = bench_cpu() - c0;
         }
         if (!st) st = rlc_agent_evaluate(a, 10, 1000, 0, ret, NULL, 0, 0);
         if (st) {
@@ -85,8 +70,8 @@ static int bench(const char *env, int64_t steps, double stop_return, double goal
     for (int s = 0; s < seeds; s++) solved += rets[s] >= goal;
     printf("  median %.0f steps, %.2f s wall, %.2f s CPU (%s), median return %.1f, %d/%d seeds "
            ">= %g\n",
-           median(nsteps, seeds), median(secs, seeds), median(cpus, seeds), reference,
-           median(rets, seeds), solved, seeds, goal);
+           bench_median(nsteps, seeds), bench_median(secs, seeds), bench_median(cpus, seeds), reference,
+           bench_median(rets, seeds), solved, seeds, goal);
     return 0;
 }
 

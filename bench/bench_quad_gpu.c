@@ -11,24 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "rlc/quadrotor.h"
 #include "rlc/rng.h"
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* hovering fleet at random offsets with slightly uneven commands (stays in flight) */
 static void fleet(const rlc_quad_params *p, rlc_quad_state *s, double *cmd, int n) {
@@ -67,13 +55,13 @@ int main(int argc, char **argv) {
         double rate[5];
         for (int rep = 0; rep < 5; rep++) {
             fleet(&p, s, cmd, 4096);
-            double t0 = now();
+            double t0 = bench_wall();
             for (int t = 0; t < 100; t++)
                 rlc_quad_batch_step(b, &p, 1, s, 4096, cmd, NULL);
-            rate[rep] = 4096 * 100 / (now() - t0);
+            rate[rep] = 4096 * 100 / (bench_wall() - t0);
         }
         rlc_quad_batch_destroy(b);
-        double m = median(rate, 5);
+        double m = bench_median(rate, 5);
         if (T == 1) base = m;
         printf("%8d %16.3e %18.0f %8.2f\n", T, m, m * p.dt, m / base);
     }
@@ -142,24 +130,24 @@ int main(int argc, char **argv) {
         if (rlc_quad_gpu_upload(g, &p, 1, s) || rlc_quad_gpu_step(g, cmd, 10)) return 1;
         double r1[5], r2[5], r3[5];
         for (int rep = 0; rep < 5; rep++) {
-            double t0 = now();
+            double t0 = bench_wall();
             for (int k = 0; k < 5; k++)
                 rlc_quad_gpu_step(g, cmd, 100);
-            r1[rep] = (double)n * 500 / (now() - t0);
-            t0 = now();
+            r1[rep] = (double)n * 500 / (bench_wall() - t0);
+            t0 = bench_wall();
             for (int k = 0; k < 50; k++)
                 rlc_quad_gpu_step(g, cmd, 1);
-            r2[rep] = (double)n * 50 / (now() - t0);
-            t0 = now();
+            r2[rep] = (double)n * 50 / (bench_wall() - t0);
+            t0 = bench_wall();
             for (int k = 0; k < 50; k++) {
                 rlc_quad_gpu_step(g, cmd, 1);
                 rlc_quad_gpu_download(g, s);
             }
-            r3[rep] = (double)n * 50 / (now() - t0);
+            r3[rep] = (double)n * 50 / (bench_wall() - t0);
         }
-        double m1 = median(r1, 5);
-        printf("%9d %18.3e %18.0f %18.3e %18.3e\n", n, m1, m1 * p.dt, median(r2, 5),
-               median(r3, 5));
+        double m1 = bench_median(r1, 5);
+        printf("%9d %18.3e %18.0f %18.3e %18.3e\n", n, m1, m1 * p.dt, bench_median(r2, 5),
+               bench_median(r3, 5));
         rlc_quad_gpu_destroy(g);
     }
     free(s), free(ref), free(cmd);

@@ -5,16 +5,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/env.h"
 #include "rlc/quadrotor.h"
 
 static double g_sink;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* bare simulator: fixed slightly uneven RPM commands, state reset every 500 steps */
 static double bench_sim(int n) {
@@ -24,7 +19,7 @@ static double bench_sim(int n) {
     double pos[3] = {0, 0, 1}, h = rlc_quad_hover_rpm(&p);
     double cmd[4] = {1.001 * h, 0.999 * h, 1.0005 * h, 0.9995 * h};
     rlc_quad_state_hover(&p, pos, &s);
-    double t0 = now();
+    double t0 = bench_wall();
     for (int i = 0; i < n; i++) {
         rlc_quad_step(&p, &s, cmd, NULL);
         if (i % 500 == 499) {
@@ -32,7 +27,7 @@ static double bench_sim(int n) {
             rlc_quad_state_hover(&p, pos, &s);
         }
     }
-    return n / (now() - t0);
+    return n / (bench_wall() - t0);
 }
 
 /* PID in the loop; also returns the final hover error from a (0.5, -0.4, -0.4) m offset */
@@ -44,7 +39,7 @@ static double bench_pid(int n, double *err5) {
     rlc_quad_state s;
     double start[3] = {0.5, -0.4, 0.6}, target[3] = {0, 0, 1}, cmd[4];
     rlc_quad_state_hover(&p, start, &s);
-    double t0 = now();
+    double t0 = bench_wall();
     for (int i = 0; i < n; i++) {
         rlc_quad_pid_control(&c, &p, &s, target, NULL, NULL, 0, cmd);
         rlc_quad_step(&p, &s, cmd, NULL);
@@ -56,7 +51,7 @@ static double bench_pid(int n, double *err5) {
         }
     }
     g_sink += s.pos[0];
-    return n / (now() - t0);
+    return n / (bench_wall() - t0);
 }
 
 static double bench_env(const char *id, int n) {
@@ -70,13 +65,13 @@ static double bench_env(const char *id, int n) {
     for (int i = 0; i < A; i++)
         act[i] = 0.333f + 0.001f * (float)(i % 4);
     rlc_env_reset(env, 0, obs);
-    double t0 = now();
+    double t0 = bench_wall();
     for (int i = 0; i < n; i++) {
         rlc_step_result r;
         rlc_env_step(env, act, obs, &r);
         if (r.terminated || r.truncated) rlc_env_reset(env, RLC_ENV_NO_SEED, obs);
     }
-    double sps = n / (now() - t0);
+    double sps = n / (bench_wall() - t0);
     g_sink += obs[0];
     rlc_env_destroy(env);
     return sps;
@@ -99,7 +94,7 @@ static double bench_batch(int nveh, int T, int reps) {
         for (int k = 0; k < 4; k++)
             cmd[4 * i + k] = h * (1 + 0.001 * ((i + k) % 3 - 1));
     }
-    double t0 = now();
+    double t0 = bench_wall();
     for (int r = 0; r < reps; r++) {
         rlc_quad_batch_step(b, &p, 1, s, nveh, cmd, NULL);
         if (r % 500 == 499)
@@ -108,7 +103,7 @@ static double bench_batch(int nveh, int T, int reps) {
                 rlc_quad_state_hover(&p, pos, &s[i]);
             }
     }
-    double sps = (double)nveh * reps / (now() - t0);
+    double sps = (double)nveh * reps / (bench_wall() - t0);
     g_sink += s[0].pos[2];
     rlc_quad_batch_destroy(b);
     free(s);

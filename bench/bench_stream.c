@@ -9,25 +9,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "rlc/rlc.h"
 
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 #define REPS 7
-
-static double median(double *v) {
-    qsort(v, REPS, sizeof *v, cmp);
-    return v[REPS / 2];
-}
 
 int main(int argc, char **argv) {
     int64_t steps = argc > 1 ? atoll(argv[1]) : 200000;
@@ -40,17 +25,18 @@ int main(int argc, char **argv) {
         rlc_rng rng;
         rlc_rng_seed(&rng, 1);
         rlc_env_reset(e, 1, obs);
-        double t0 = cpu_now();
+        double t0 = bench_cpu();
         for (int64_t i = 0; i < steps; i++) {
             int64_t a = (int64_t)(rlc_rng_next_u32(&rng) & 1);
             rlc_step_result s;
             rlc_env_step(e, &a, obs, &s);
             if (s.terminated || s.truncated) rlc_env_reset(e, RLC_ENV_NO_SEED, obs);
         }
-        t[r] = cpu_now() - t0;
+        t[r] = bench_cpu() - t0;
         rlc_env_destroy(e);
     }
-    printf("CartPole-v1 bare env loop: %.2f M steps/s (CPU time)\n", steps / median(t) / 1e6);
+    printf("CartPole-v1 bare env loop: %.2f M steps/s (CPU time)\n",
+           steps / bench_median(t, REPS) / 1e6);
     const char *algos[3] = {"stream-ac", "stream-q", "stream-td"};
     for (int k = 0; k < 3; k++) {
         double ret = 0;
@@ -62,13 +48,15 @@ int main(int argc, char **argv) {
             }
             rlc_train_options o = {.total_steps = steps};
             rlc_train_result res;
-            double t0 = cpu_now();
+            double t0 = bench_cpu();
             if (rlc_agent_train(a, 1 + (uint64_t)r, &o, &res)) return 1;
-            t[r] = cpu_now() - t0;
+            t[r] = bench_cpu() - t0;
             ret = res.mean_return;
             rlc_agent_destroy(a);
         }
-        double med = median(t), best = t[0];
+        double med = bench_median(t, REPS), best = t[0];
+        for (int r = 1; r < REPS; r++)
+            best = t[r] < best ? t[r] : best;
         printf("%-9s CartPole-v1, 4-128-128 (x2 for AC), %lld steps: %.0f learning steps/s "
                "median, %.0f best of %d (CPU time; last run's final return %.1f)\n",
                algos[k], (long long)steps, steps / med, steps / best, REPS, ret);
