@@ -402,6 +402,16 @@ typedef struct sums {
     int nq, np;
 } sums;
 
+/* After the critics' gradients (either path): their Adam step and the diagnostics (loss ql,
+ * mean Q1 qm). */
+static void critic_done(sac *s, sums *m, double ql, double qm) {
+    rlc_optim_step(s->oq);
+    m->qloss += ql;
+    m->q += qm;
+    m->nq++;
+    s->grad_steps++;
+}
+
 /* After an actor step (either path): the alpha step on the mean log-probability lpm and the
  * diagnostics. */
 static void actor_done(sac *s, sums *m, double pl, double lpm) {
@@ -430,15 +440,11 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "sac: critic loss is %g", ql);
     rlc_params_zero_grad(s->pq);
     if ((st = rlc_graph_backward(s->gq, s->q_loss))) return st;
-    rlc_optim_step(s->oq);
     const float *q1 = s->q_q1->data;
     double qm = 0;
     for (int i = 0; i < B; i++)
         qm += q1[i];
-    m->qloss += ql;
-    m->q += qm / B;
-    m->nq++;
-    s->grad_steps++;
+    critic_done(s, m, ql, qm / B);
 
     if (s->grad_steps % c->policy_every == 0) {
         memcpy(s->p_obs->data, s->q_obs->data, sizeof(float) * (size_t)B * (size_t)s->D);
@@ -490,18 +496,17 @@ static void head_forward(sac *s, const float *out, int stride, const float *nois
     }
 }
 
-/* Gradient of the head: ga [B][ga_stride] (dL/da at column ga_off), dL/dlogp = glp for every
- * row; writes dL/d(actor outputs) to s->f_dout [B][stride]. d logp/du = 2 tanh(u); through
+/* Gradient of the head: ga [B][A] = dL/da, dL/dlogp = glp for every row; writes dL/d(actor
+ * outputs) to s->f_dout [B][stride]. d logp/du = 2 tanh(u); through
  * u = mean + std eps, log pi's Gaussian part depends on log_std only (-1 per element). */
-static void head_backward(sac *s, const float *ga, int ga_stride, int ga_off, double glp,
-                          int stride, int B) {
+static void head_backward(sac *s, const float *ga, double glp, int stride, int B) {
     const int A = s->A;
     const double lo = s->c.log_std_min, hi = s->c.log_std_max;
     for (int b = 0; b < B; b++)
         for (int j = 0; j < A; j++) {
             const double *h = s->f_head + ((size_t)b * A + j) * 4;
             const double tr = h[0], sd = h[1], eps = h[2], t = h[3];
-            const double du = ga[(size_t)b * ga_stride + ga_off + j] * (1 - t * t) + glp * 2 * t;
+            const double du = ga[(size_t)b * A + j] * (1 - t * t) + glp * 2 * t;
             const double dls = du * sd * eps - glp;
             s->f_dout[(size_t)b * stride + j] = (float)du;
             s->f_dout[(size_t)b * stride + A + j] = (float)(dls * 0.5 * (hi - lo) * (1 - tr * tr));
@@ -552,11 +557,7 @@ static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
     const double ql =
         rlc__tmlp_mse_step(tq, 2, data_q, rlc_params_grad(s->pq), s->f_y, B, s->f_dq, &qm);
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "sac: critic loss is %g", ql);
-    rlc_optim_step(s->oq);
-    m->qloss += ql;
-    m->q += qm;
-    m->nq++;
-    s->grad_steps++;
+    critic_done(s, m, ql, qm);
 
     if (s->grad_steps % c->policy_every == 0) {
         /* actor loss mean(alpha log pi(a|s) - min_i Q_i(s, a)), a = tanh(mean + std eps) */
@@ -595,7 +596,7 @@ static rlc_status grad_step_fused(rlc_agent *a, sums *m) {
         for (int b = 0; b < B; b++)
             for (int j = 0; j < A; j++)
                 s->f_a[(size_t)b * A + j] += dx2[(size_t)b * np0 + s->D + j];
-        head_backward(s, s->f_a, A, 0, (double)alpha / B, as, B);
+        head_backward(s, s->f_a, (double)alpha / B, as, B);
         rlc__tmlp_backward(ta, B, s->f_dout, rlc_params_grad(s->pa), 0);
         rlc_optim_step(s->oa);
         actor_done(s, m, pl, lpm);

@@ -482,6 +482,26 @@ typedef struct sums {
 } sums;
 
 
+/* After the critics' gradients (either path): their Adam step and the diagnostics (loss ql,
+ * mean Q1 qm). */
+static void critic_done(td3 *s, sums *m, double ql, double qm) {
+    rlc_optim_step(s->oq);
+    m->qloss += ql;
+    m->q += qm;
+    m->nq++;
+    s->grad_steps++;
+}
+
+/* After the actor's gradients (either path): its Adam step, both Polyak updates and the
+ * diagnostics. */
+static void actor_done(td3 *s, sums *m, double pl) {
+    rlc_optim_step(s->oa);
+    rlc_params_polyak(s->pa_t, s->pa, s->c.tau);
+    rlc_params_polyak(s->pq_t, s->pq, s->c.tau);
+    m->ploss += pl;
+    m->np++;
+}
+
 /* ---- the fused path: the graphs' losses and gradients, written out ---- */
 
 /* Critic inputs [obs | state | act] into the critics' first activation rows. */
@@ -535,11 +555,7 @@ static rlc_status grad_step_fused(td3 *s, sums *m) {
     const double ql =
         rlc__tmlp_mse_step(tq, nq, data_q, rlc_params_grad(s->pq), s->f_y, B, s->f_dq, &qm);
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "td3: critic loss is %g", ql);
-    rlc_optim_step(s->oq);
-    m->qloss += ql;
-    m->q += qm;
-    m->nq++;
-    s->grad_steps++;
+    critic_done(s, m, ql, qm);
     if (s->grad_steps % c->policy_delay) return RLC_OK;
 
     /* actor loss -mean Q1(s, mu(s)) with the critic frozen */
@@ -564,11 +580,7 @@ static rlc_status grad_step_fused(td3 *s, sums *m) {
     for (int b = 0; b < B; b++)
         memcpy(s->f_dout + (size_t)b * as, dx + (size_t)b * np0 + off, sizeof(float) * (size_t)A);
     rlc__tmlp_backward(ta, B, s->f_dout, rlc_params_grad(s->pa), 0);
-    rlc_optim_step(s->oa);
-    rlc_params_polyak(s->pa_t, s->pa, c->tau);
-    rlc_params_polyak(s->pq_t, s->pq, c->tau);
-    m->ploss += pl;
-    m->np++;
+    actor_done(s, m, pl);
     return RLC_OK;
 }
 
@@ -590,15 +602,11 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     if (!isfinite(ql)) return rlc_error(RLC_ERR_RANGE, "td3: critic loss is %g", ql);
     rlc_params_zero_grad(s->pq);
     if ((st = rlc_graph_backward(s->gq, s->q_loss))) return st;
-    rlc_optim_step(s->oq);
     const float *q1 = s->q_q1->data;
     double qm = 0;
     for (int i = 0; i < B; i++)
         qm += q1[i];
-    m->qloss += ql;
-    m->q += qm / B;
-    m->nq++;
-    s->grad_steps++;
+    critic_done(s, m, ql, qm / B);
     if (s->grad_steps % c->policy_delay) return RLC_OK;
 
     memcpy(s->p_obs->data, s->q_obs->data, sizeof(float) * (size_t)B * (size_t)s->D);
@@ -608,11 +616,7 @@ static rlc_status grad_step(rlc_agent *a, sums *m) {
     if (!isfinite(pl)) return rlc_error(RLC_ERR_RANGE, "td3: actor loss is %g", pl);
     rlc_params_zero_grad(s->pa);
     if ((st = rlc_graph_backward(s->gp, s->p_loss))) return st;
-    rlc_optim_step(s->oa);
-    rlc_params_polyak(s->pa_t, s->pa, c->tau);
-    rlc_params_polyak(s->pq_t, s->pq, c->tau);
-    m->ploss += pl;
-    m->np++;
+    actor_done(s, m, pl);
     return RLC_OK;
 }
 

@@ -65,7 +65,7 @@ int rlc__mlp_plain(const rlc_mlp *m, rlc_act *act, rlc_act *out_act);
  * width rounded up to 8 and zero padding; the caller fills y[0]'s first n[0] columns. */
 #define RLC__TM_MAXL (RLC_MLP_MAX_SIZES - 1)
 typedef struct rlc__tmlp {
-    int nl, act, oact, B; /* layers, hidden and output act (0 none, 1 relu, 2 tanh), max rows */
+    int nl, act, oact; /* layers, hidden and output act (0 none, 1 relu, 2 tanh) */
     int n[RLC__TM_MAXL + 1], np[RLC__TM_MAXL + 1];   /* widths, padded widths */
     int64_t woff[RLC__TM_MAXL], boff[RLC__TM_MAXL]; /* entry offsets in the params blocks */
     float *wt[RLC__TM_MAXL], *wp[RLC__TM_MAXL], *bp[RLC__TM_MAXL]; /* W^T, padded W, bias */

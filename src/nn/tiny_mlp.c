@@ -78,7 +78,6 @@ rlc_status rlc__tmlp_init(rlc__tmlp *t, const rlc_mlp *m, int B) {
     t->nl = L;
     t->act = act == RLC_ACT_TANH ? 2 : 1;
     t->oact = oact == RLC_ACT_TANH ? 2 : oact == RLC_ACT_RELU ? 1 : 0;
-    t->B = B;
     int maxp = 0;
     for (int l = 0; l < L; l++) {
         const rlc_linear *lin = rlc_mlp_layer(m, l);
