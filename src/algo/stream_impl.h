@@ -47,6 +47,8 @@ double rlc__snet_backward(rlc__snet *n, rlc__snet_buf *b, const float *dout, flo
  * weights are used). */
 void rlc__snet_update(rlc__snet *n, rlc__snet_buf *b, float c, const float *x);
 void rlc__snet_zero_trace(rlc__snet *n);
+/* Tests: nonzero = the generic loops only (no register kernels); the results are the same. */
+extern int rlc__snet_generic;
 
 /* Welford running mean and sample variance (the paper's SampleMeanStd): var = 1 until two
  * samples, then M2 / (count - 1). */

@@ -3,6 +3,7 @@
  * the next forward), the Welford normalisers and the common agent setup. Loops keep a fixed
  * 16-lane summation order, so every SIMD clone gives the scalar code's bits. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,9 +31,240 @@ static inline __attribute__((always_inline)) float reduce16(const float *a) {
     return (c0 + c2) + (c1 + c3);
 }
 
+/* Register kernels. Inputs of 1..8 (the observation layer): scalar loops of a constant
+ * length, so the input, its gradient and the 16 lane sums stay in registers (the generic loops
+ * keep the lane sums in memory, a store-to-load chain per input). Inputs of 16, 32, 64 or 128
+ * on AVX-512: the input (and, backward, the input gradient) stays in vector registers across
+ * the rows instead of being reloaded and re-stored for every row. Every value is computed with
+ * the generic loops' operations in their order, so the results are the same bits. */
+#define AI static inline __attribute__((always_inline))
+
+int rlc__snet_generic = 0;
+
+AI void fwd_small(const float *restrict W, const float *restrict b, const float *restrict x,
+                  float *restrict out, int rows, int t) {
+    float xt[16];
+    for (int k = 0; k < t; k++)
+        xt[k] = x[k];
+    for (int i = 0; i < rows; i++) {
+        const float *wr = W + (size_t)i * t;
+        float tail = 0;
+        for (int k = 0; k < t; k++)
+            tail += wr[k] * xt[k];
+        out[i] = b[i] + (0.0f + tail); /* the generic loop's (empty) 16 lanes, then the tail */
+    }
+}
+
+AI void upd_small(float *restrict W, float *restrict b, const float *restrict Z,
+                  const float *restrict zb, const float *restrict x, float *restrict out,
+                  int rows, int t, float cf) {
+    float xt[16];
+    for (int k = 0; k < t; k++)
+        xt[k] = x[k];
+    for (int i = 0; i < rows; i++) {
+        float *wr = W + (size_t)i * t;
+        const float *zr = Z + (size_t)i * t;
+        b[i] = b[i] + cf * zb[i];
+        float tail = 0;
+        for (int k = 0; k < t; k++) {
+            float w = wr[k] + cf * zr[k];
+            wr[k] = w;
+            tail += w * xt[k];
+        }
+        out[i] = b[i] + (0.0f + tail);
+    }
+}
+
+AI double bwd_small(const float *restrict W, float *restrict Z, float *restrict zb,
+                    const float *restrict x, const float *restrict g, float *restrict dx,
+                    int rows, int t, float decay) {
+    float xt[16], dt[16], acc[LANES] = {0};
+    for (int k = 0; k < t; k++) {
+        xt[k] = x[k];
+        dt[k] = 0;
+    }
+    double bsum = 0;
+    for (int i = 0; i < rows; i++) {
+        float gi = g[i];
+        float zbi = decay * zb[i] + gi;
+        zb[i] = zbi;
+        bsum += fabsf(zbi);
+        float *zr = Z + (size_t)i * t;
+        const float *wr = W + (size_t)i * t;
+        for (int k = 0; k < t; k++) {
+            float z = decay * zr[k] + gi * xt[k];
+            zr[k] = z;
+            acc[k] += fabsf(z);
+            if (dx) dt[k] += wr[k] * gi;
+        }
+    }
+    if (dx)
+        for (int k = 0; k < t; k++)
+            dx[k] = dt[k];
+    return bsum + (double)reduce16(acc);
+}
+
+#define SMALL_DISPATCH(cols, KERNEL)                                                               \
+    switch (cols) {                                                                                \
+    case 1: KERNEL(1); case 2: KERNEL(2); case 3: KERNEL(3); case 4: KERNEL(4);                    \
+    case 5: KERNEL(5); case 6: KERNEL(6); case 7: KERNEL(7); case 8: KERNEL(8);                    \
+    default: break;                                                                                \
+    }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+#define HAVE_REG512 1
+#pragma GCC diagnostic ignored "-Wpsabi" /* the vector helpers are always inlined: no ABI */
+#define HOT512                                                                                     \
+    __attribute__((noinline, target("avx512f"), optimize("no-math-errno", "tree-vectorize")))
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+AI v16 vld(const float *p) {
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+#define VST(p, v) memcpy((p), &(v), sizeof(v16)) /* v: an lvalue */
+#define VABS(v) ((v16)((v16i)(v)&0x7fffffff))
+AI float vsum(const v16 *v) { /* reduce16's tree */
+    v16 a = *v;
+    float b0 = a[0] + a[8], b1 = a[1] + a[9], b2 = a[2] + a[10], b3 = a[3] + a[11];
+    float b4 = a[4] + a[12], b5 = a[5] + a[13], b6 = a[6] + a[14], b7 = a[7] + a[15];
+    float c0 = b0 + b4, c1 = b1 + b5, c2 = b2 + b6, c3 = b3 + b7;
+    return (c0 + c2) + (c1 + c3);
+}
+
+AI void fwd_k(const float *restrict W, const float *restrict b, const float *restrict x,
+              float *restrict out, int rows, int nc) {
+    v16 xv[8];
+    for (int c = 0; c < nc; c++)
+        xv[c] = vld(x + 16 * c);
+    for (int i = 0; i < rows; i++) {
+        const float *wr = W + (size_t)i * 16 * nc;
+        v16 acc = {0};
+        for (int c = 0; c < nc; c++)
+            acc += vld(wr + 16 * c) * xv[c];
+        out[i] = b[i] + (vsum(&acc) + 0.0f); /* + the generic loop's empty tail */
+    }
+}
+
+AI void upd_k(float *restrict W, float *restrict b, const float *restrict Z,
+              const float *restrict zb, const float *restrict x, float *restrict out, int rows,
+              int nc, float cf) {
+    v16 xv[8];
+    for (int c = 0; c < nc; c++)
+        xv[c] = vld(x + 16 * c);
+    for (int i = 0; i < rows; i++) {
+        float *wr = W + (size_t)i * 16 * nc;
+        const float *zr = Z + (size_t)i * 16 * nc;
+        b[i] = b[i] + cf * zb[i];
+        v16 acc = {0};
+        for (int c = 0; c < nc; c++) {
+            v16 w = vld(wr + 16 * c) + cf * vld(zr + 16 * c);
+            VST(wr + 16 * c, w);
+            acc += w * xv[c];
+        }
+        out[i] = b[i] + (vsum(&acc) + 0.0f);
+    }
+}
+
+AI double bwd_k(const float *restrict W, float *restrict Z, float *restrict zb,
+                const float *restrict x, const float *restrict g, float *restrict dx, int rows,
+                int nc, float decay) {
+    v16 xv[8], dv[8], acc = {0};
+    for (int c = 0; c < nc; c++) {
+        xv[c] = vld(x + 16 * c);
+        dv[c] = (v16){0};
+    }
+    double bsum = 0;
+    for (int i = 0; i < rows; i++) {
+        float gi = g[i];
+        float zbi = decay * zb[i] + gi;
+        zb[i] = zbi;
+        bsum += fabsf(zbi);
+        float *zr = Z + (size_t)i * 16 * nc;
+        const float *wr = W + (size_t)i * 16 * nc;
+        for (int c = 0; c < nc; c++) {
+            v16 z = decay * vld(zr + 16 * c) + gi * xv[c];
+            VST(zr + 16 * c, z);
+            acc += VABS(z);
+            if (dx) dv[c] += vld(wr + 16 * c) * gi;
+        }
+    }
+    if (dx)
+        for (int c = 0; c < nc; c++)
+            VST(dx + 16 * c, dv[c]);
+    return bsum + (double)vsum(&acc);
+}
+
+#define REG512_DISPATCH(cols, KERNEL)                                                              \
+    switch (cols) {                                                                                \
+    case 16: KERNEL(1); case 32: KERNEL(2); case 64: KERNEL(4); case 128: KERNEL(8);               \
+    default: break;                                                                                \
+    }
+
+/* Returns 1 after running the AVX-512 kernel for this width, 0 when there is none. */
+HOT512 static int fwd512(const float *W, const float *b, const float *x, float *out, int rows,
+                         int cols) {
+#define K(nc)                                                                                      \
+    do {                                                                                           \
+        fwd_k(W, b, x, out, rows, nc);                                                             \
+        return 1;                                                                                  \
+    } while (0)
+    REG512_DISPATCH(cols, K)
+#undef K
+    return 0;
+}
+
+HOT512 static int upd512(float *W, float *b, const float *Z, const float *zb, const float *x,
+                         float *out, int rows, int cols, float cf) {
+#define K(nc)                                                                                      \
+    do {                                                                                           \
+        upd_k(W, b, Z, zb, x, out, rows, nc, cf);                                                  \
+        return 1;                                                                                  \
+    } while (0)
+    REG512_DISPATCH(cols, K)
+#undef K
+    return 0;
+}
+
+HOT512 static int bwd512(const float *W, float *Z, float *zb, const float *x, const float *g,
+                         float *dx, int rows, int cols, float decay, double *l1) {
+#define K(nc)                                                                                      \
+    do {                                                                                           \
+        *l1 = bwd_k(W, Z, zb, x, g, dx, rows, nc, decay);                                          \
+        return 1;                                                                                  \
+    } while (0)
+    REG512_DISPATCH(cols, K)
+#undef K
+    return 0;
+}
+
+static int use512(void) {
+    static int have = -1; /* racy but idempotent: every thread computes the same answer */
+    if (have < 0) have = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return have;
+}
+#else
+#define HAVE_REG512 0
+#endif
+
 /* out[i] = b[i] + W[i] . x */
 HOT static void layer_fwd(const float *restrict W, const float *restrict b,
                           const float *restrict x, float *restrict out, int rows, int cols) {
+    if (!rlc__snet_generic) {
+#if HAVE_REG512
+        if (use512() && fwd512(W, b, x, out, rows, cols)) return;
+#endif
+#define K(t)                                                                                       \
+    do {                                                                                           \
+        fwd_small(W, b, x, out, rows, t);                                                          \
+        return;                                                                                    \
+    } while (0)
+        SMALL_DISPATCH(cols, K)
+#undef K
+    }
     for (int i = 0; i < rows; i++) {
         const float *wr = W + (size_t)i * cols;
         float acc[LANES] = {0};
@@ -51,6 +283,18 @@ HOT static void layer_fwd(const float *restrict W, const float *restrict b,
 HOT static void layer_upd(float *restrict W, float *restrict b, const float *restrict Z,
                           const float *restrict zb, const float *restrict x, float *restrict out,
                           int rows, int cols, float c) {
+    if (x && !rlc__snet_generic) {
+#if HAVE_REG512
+        if (use512() && upd512(W, b, Z, zb, x, out, rows, cols, c)) return;
+#endif
+#define K(t)                                                                                       \
+    do {                                                                                           \
+        upd_small(W, b, Z, zb, x, out, rows, t, c);                                                \
+        return;                                                                                    \
+    } while (0)
+        SMALL_DISPATCH(cols, K)
+#undef K
+    }
     for (int i = 0; i < rows; i++) {
         float *wr = W + (size_t)i * cols;
         const float *zr = Z + (size_t)i * cols;
@@ -81,6 +325,15 @@ HOT static void layer_upd(float *restrict W, float *restrict b, const float *res
 HOT static double layer_bwd(const float *restrict W, float *restrict Z, float *restrict zb,
                             const float *restrict x, const float *restrict g, float *restrict dx,
                             int rows, int cols, float decay) {
+    if (!rlc__snet_generic) {
+#if HAVE_REG512
+        double l1;
+        if (use512() && bwd512(W, Z, zb, x, g, dx, rows, cols, decay, &l1)) return l1;
+#endif
+#define K(t) return bwd_small(W, Z, zb, x, g, dx, rows, t, decay)
+        SMALL_DISPATCH(cols, K)
+#undef K
+    }
     float acc[LANES] = {0};
     double bsum = 0;
     if (dx)
