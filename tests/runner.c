@@ -232,7 +232,9 @@ int main(int argc, char **argv) {
     rlc_test_counts c = {0, 0};
     int order[1024], n = 0;
     for (int g = 0; rlc_test_groups[g].name && n < 1024; g++)
-        if (!filter || strstr(rlc_test_groups[g].name, filter)) order[n++] = g;
+        if (!filter || (filter[0] == '=' ? !strcmp(rlc_test_groups[g].name, filter + 1)
+                                         : !!strstr(rlc_test_groups[g].name, filter)))
+            order[n++] = g;
     if (filter && !n) fprintf(stderr, "no test group matches '%s'\n", filter);
     if (jobs > 1 && n > 1) {
         /* stable: the long groups first in LONG_GROUPS' order, then the rest alphabetically */

@@ -1,7 +1,9 @@
 /* Roadmap row 9, `rlc experiment snapshot-rl`: S3RL (Snapshot RL with status classification and
  * student trajectory truncation) around unchanged TD3 / SAC / PPO, against the same algorithms
  * from the env's own start states. The teacher is a weak scripted controller (a fraction of its
- * actions random); its trajectories are recorded once per task. The measure is the number of
+ * actions random) on the classic-control tasks and, on MuJoCo, the same algorithm trained for a
+ * fraction of the student's budget (the paper's setting); its trajectories are recorded once per
+ * task. The measure is the number of
  * env steps until the deterministic evaluation return from the env's own start states reaches a
  * threshold (the budget when never reached). */
 #include <math.h>
@@ -15,13 +17,20 @@
 /* ---- weak scripted teachers ------------------------------------------------------------ */
 
 typedef struct teacher {
-    int kind; /* 0 Pendulum, 1 MountainCarContinuous */
+    int kind; /* 0 Pendulum, 1 MountainCarContinuous, 2 a trained agent */
     double p_random;
     rlc_rng rng;
+    rlc_agent *agent; /* kind 2: its deterministic actions */
+    const rlc_space *obs_space;
+    float obs32[64];  /* the observation as float32 (MuJoCo's are float64) */
 } teacher;
 
 static rlc_status teacher_act(const void *obs, void *action, void *user) {
     teacher *t = user;
+    if (t->kind == 2) {
+        rlc_space_to_f32(t->obs_space, obs, t->obs32);
+        return rlc_agent_act(t->agent, t->obs32, 1, action, 1);
+    }
     const float *o = obs;
     float *a = action;
     double u;
@@ -45,10 +54,11 @@ static rlc_status teacher_act(const void *obs, void *action, void *user) {
 
 typedef struct task {
     const char *env, *algo, *cfg; /* cfg: comma-separated key=value */
-    int teacher_kind;
+    int teacher_kind;             /* 2: the same algorithm and cfg trained for teacher_steps */
     double threshold;
     int64_t budget, eval_every, horizon;
     int eval_episodes;
+    int64_t teacher_steps;
 } task;
 
 typedef struct run_ctx {
@@ -73,7 +83,7 @@ static int after_update(rlc_agent *a, int64_t steps, void *user) {
     if (steps < c->next_eval) return 0;
     while (c->next_eval <= steps)
         c->next_eval += c->t->eval_every;
-    double rets[16];
+    double rets[32];
     rlc_status st = rlc_agent_evaluate(a, c->t->eval_episodes, 100000, 0, rets, NULL, 0, 0);
     if (st) {
         c->err = st;
@@ -90,10 +100,8 @@ static int after_update(rlc_agent *a, int64_t steps, void *user) {
     return 0;
 }
 
-/* Trains one agent; *steps = env steps to the threshold (budget when never). */
-static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *so,
-                          const double *states, int64_t n, uint64_t seed, double *steps,
-                          double *hit_curve, int npts) {
+/* The task's algorithm with its settings. */
+static rlc_status make_agent(const task *t, uint64_t seed, rlc_agent **a) {
     const rlc_config_table *tab = rlc_algo_config_table(t->algo);
     char cfgbuf[4096];
     if (!tab || tab->size > sizeof cfgbuf)
@@ -101,8 +109,15 @@ static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *s
     rlc_config_defaults(tab, cfgbuf);
     rlc_status st = rlc__exp_apply_sets(tab, cfgbuf, t->cfg);
     if (st) return st;
+    return rlc_agent_create(a, t->algo, t->env, NULL, cfgbuf, seed);
+}
+
+/* Trains one agent; *steps = env steps to the threshold (budget when never). */
+static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *so,
+                          const double *states, int64_t n, uint64_t seed, double *steps,
+                          double *hit_curve, int npts) {
     rlc_agent *a = NULL;
-    st = rlc_agent_create(&a, t->algo, t->env, NULL, cfgbuf, seed);
+    rlc_status st = make_agent(t, seed, &a);
     if (st) return st;
     run_ctx c = {states, n, *so, t, t->eval_every, -1, npts, hit_curve, RLC_OK};
     rlc_train_hooks h = {.wrap = s3rl ? wrap_snapshot : NULL, .after_update = after_update, .user = &c};
@@ -125,17 +140,25 @@ static rlc_status run_one(const task *t, int s3rl, const rlc_snapshot_options *s
 #define MCC_OFF "hidden=64,batch_size=100,learning_starts=1000,policy_lr=0.001,q_lr=0.001," \
                 "gamma=0.99,tau=0.01"
 
+/* CleanRL's ppo_continuous_action defaults (with its observation and reward normalisation) */
+#define PPO_CLEANRL                                                                                \
+    "num_envs=1,n_steps=2048,lr=0.0003,n_minibatches=32,update_epochs=10,gamma=0.99,"               \
+    "gae_lambda=0.95,ent_coef=0.0,norm_obs=true,norm_reward=true"
+
 static const task FULL[] = {
-    {"Pendulum-v1", "td3", PEND_OFF, 0, -250, 20000, 500, 50, 5},
-    {"Pendulum-v1", "sac", PEND_OFF, 0, -250, 20000, 500, 50, 5},
+    {"Pendulum-v1", "td3", PEND_OFF, 0, -200, 20000, 500, 50, 20, 0},
+    {"Pendulum-v1", "sac", PEND_OFF, 0, -200, 20000, 500, 50, 20, 0},
     {"MountainCarContinuous-v0", "td3", MCC_OFF ",exploration_noise=0.3", 1, 80, 30000, 1000, 200,
-     3},
-    {"MountainCarContinuous-v0", "sac", MCC_OFF, 1, 80, 30000, 1000, 200, 3},
-    {"MountainCarContinuous-v0", "ppo", "num_envs=4,n_steps=256,lr=0.0003,ent_coef=0.0", 1, 80,
-     100000, 2048, 200, 3},
+     3, 0},
+    {"MountainCarContinuous-v0", "sac", MCC_OFF, 1, 80, 30000, 1000, 200, 3, 0},
+    {"MountainCarContinuous-v0", "ppo", PPO_CLEANRL, 1, 80, 100000, 2048, 200, 3, 0},
+#ifdef RLC_HAVE_MUJOCO
+    /* the paper's setting: a teacher trained for a third of the student's budget */
+    {"Hopper-v4", "ppo", PPO_CLEANRL, 2, 1000, 300000, 10240, 200, 5, 100000},
+#endif
 };
 static const task QUICK[] = {
-    {"Pendulum-v1", "td3", PEND_OFF, 0, -300, 8000, 500, 50, 3},
+    {"Pendulum-v1", "td3", PEND_OFF, 0, -300, 8000, 500, 50, 3, 0},
 };
 
 rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_result *res) {
@@ -157,15 +180,28 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
     char reason[400] = "";
     for (int ti = 0; ti < nt && !st; ti++) {
         const task *t = &tasks[ti];
-        /* the teacher: 10 episodes of the weak scripted controller (30% random actions) */
+        /* the teacher: 10 episodes of the weak scripted controller (30% random actions) or of
+         * the trained teacher's deterministic actions */
         rlc_env *te = NULL;
         double *states = NULL, trets[10];
         int64_t n = 0;
-        teacher tch = {t->teacher_kind, 0.3, {0}};
+        teacher tch = {t->teacher_kind, 0.3, {0}, NULL, NULL, {0}};
         rlc_rng_seed(&tch.rng, 77);
-        st = rlc_env_make(&te, t->env, NULL);
+        if (t->teacher_kind == 2) { /* trained with a seed no student uses */
+            rlc_train_options to = {.total_steps = t->teacher_steps};
+            st = make_agent(t, 1000, &tch.agent);
+            if (!st) st = rlc_agent_train(tch.agent, 1000, &to, NULL);
+        }
+        if (!st) st = rlc_env_make(&te, t->env, NULL);
+        if (!st) {
+            tch.obs_space = rlc_env_obs_space(te);
+            if (tch.obs_space->size > (int64_t)(sizeof tch.obs32 / sizeof(float)))
+                st = rlc_error(RLC_ERR_UNSUPPORTED, "snapshot-rl: %s observations too large",
+                               t->env);
+        }
         if (!st) st = rlc_snapshot_record(te, teacher_act, &tch, 10, 5000, &states, &n, trets);
         rlc_env_destroy(te);
+        rlc_agent_destroy(tch.agent);
         if (st) break;
         double tmean = 0;
         for (int i = 0; i < 10; i++)
@@ -181,7 +217,12 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
                              &curves[((size_t)m * NS + s) * NP], NP);
         rlc_free(states);
         if (st) break;
-        char name[2][96], metric[128];
+        char name[2][96], metric[128], teacher_desc[96];
+        if (t->teacher_kind == 2)
+            snprintf(teacher_desc, sizeof teacher_desc, "%s trained %lld steps, deterministic",
+                     t->algo, (long long)t->teacher_steps);
+        else
+            snprintf(teacher_desc, sizeof teacher_desc, "scripted, 30%% random actions");
         snprintf(name[0], sizeof name[0], "%s %s", t->algo, t->env);
         snprintf(name[1], sizeof name[1], "S3RL+%s %s", t->algo, t->env);
         snprintf(metric, sizeof metric,
@@ -199,10 +240,11 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
         int win = ci[1].point < ci[0].point;
         wins += win;
         rlc__exp_note(&x, 1,
-                      "%s on %s: teacher return %.1f (%lld states, 30%% random actions); "
+                      "%s on %s: teacher return %.1f (%lld states, %s); "
                       "vanilla reached the threshold in %d/%d seeds, S3RL in %d/%d; IQM steps "
                       "%.0f vs %.0f.",
-                      t->algo, t->env, tmean, (long long)n, reached[0], NS, reached[1], NS,
+                      t->algo, t->env, tmean, (long long)n, teacher_desc, reached[0], NS,
+                      reached[1], NS,
                       ci[0].point, ci[1].point);
         size_t rl = strlen(reason);
         snprintf(reason + rl, sizeof reason - rl, "%s%s/%s %.0f vs %.0f", ti ? "; " : "", t->algo,

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "rlc/env.h"
+#include "rlc/rng.h"
 #include "rlc/wrappers.h"
 
 static rlc_env *make(const char *id) {
@@ -88,6 +89,90 @@ static void test_snapshot_restores_states(void **st) {
     rlc_env_destroy(w);
     rlc_free(states);
     free(t.obs);
+}
+
+/* MuJoCo (qpos/qvel through the state vector): a Hopper-v4 episode started from a recorded
+ * state gives the observation the teacher saw there bit for bit, and, for the same action, the
+ * next observation a plain env restored to that state gives. That one agrees to rounding only:
+ * like Gymnasium's set_state, restoring keeps the solver's warm start (qacc_warmstart) from the
+ * env's history, which moves the contact solution by a few ulps. */
+typedef struct hopper_teacher {
+    double obs[64 * 11]; /* float64 observations, the first 64 steps */
+    int64_t n;
+    rlc_rng rng;
+} hopper_teacher;
+
+static rlc_status hopper_act(const void *obs, void *action, void *user) {
+    hopper_teacher *t = user;
+    if (t->n < 64) memcpy(t->obs + t->n * 11, obs, 11 * sizeof(double));
+    t->n++;
+    float *a = action;
+    for (int i = 0; i < 3; i++)
+        a[i] = (float)rlc_rng_uniform(&t->rng, -0.3, 0.3);
+    return RLC_OK;
+}
+
+static void test_snapshot_mujoco(void **st) {
+    (void)st;
+#ifndef RLC_HAVE_MUJOCO
+    print_message("  skipped: rlc was built without libmujoco\n");
+#else
+    hopper_teacher t;
+    memset(&t, 0, sizeof t);
+    rlc_rng_seed(&t.rng, 3);
+    rlc_env *e = make("Hopper-v4");
+    double *states = NULL;
+    int64_t n = 0;
+    assert_int_equal(rlc_snapshot_record(e, hopper_act, &t, 1, 21, &states, &n, NULL), RLC_OK);
+    rlc_env_destroy(e);
+    assert_true(n >= 20); /* small random actions: it stands for a while */
+    int d = 0;
+    {
+        rlc_env *p = make("Hopper-v4");
+        d = rlc_env_state_dim(p);
+        rlc_env_destroy(p);
+    }
+    assert_true(d >= 12); /* qpos (6) and qvel (6) at least */
+    rlc_env *w = make("Hopper-v4");
+    rlc_snapshot_options o;
+    rlc_snapshot_options_init(&o);
+    o.seed = 2;
+    o.horizon = 7;
+    assert_int_equal(rlc_wrap_snapshot(&w, w, states, n, &o), RLC_OK);
+    rlc_env *ref = make("Hopper-v4");
+    int checked = 0;
+    for (int r = 0; r < 30; r++) {
+        double obs[11], obs2[11], robs[11];
+        assert_int_equal(rlc_env_reset(w, r == 0 ? 4 : RLC_ENV_NO_SEED, obs), RLC_OK);
+        int64_t i = rlc_snapshot_last_start(w);
+        assert_true(i >= 0 && i < n);
+        if (i < 64) {
+            assert_memory_equal(obs, t.obs + i * 11, sizeof obs);
+            checked++;
+        }
+        /* the same action from the same restored state in a plain env: the same step */
+        assert_int_equal(rlc_env_reset(ref, 0, robs), RLC_OK);
+        assert_int_equal(rlc_env_set_state_vector(ref, states + i * d, d), RLC_OK);
+        const float act[3] = {0.2f, -0.1f, 0.05f};
+        rlc_step_result a, b;
+        assert_int_equal(rlc_env_step(w, act, obs2, &a), RLC_OK);
+        assert_int_equal(rlc_env_step(ref, act, robs, &b), RLC_OK);
+        for (int k = 0; k < 11; k++)
+            assert_close(obs2[k], robs[k], 1e-9 * (1 + fabs(robs[k])));
+        assert_close(a.reward, b.reward, 1e-9);
+        int steps = 1;
+        rlc_step_result s = a;
+        while (!s.terminated && !s.truncated) {
+            assert_int_equal(rlc_env_step(w, act, obs2, &s), RLC_OK);
+            steps++;
+        }
+        if (!s.terminated) assert_int_equal(steps, 7); /* truncated at the horizon */
+    }
+    assert_true(checked > 10);
+    rlc_env_destroy(ref);
+    rlc_env_destroy(w);
+    rlc_free(states);
+#endif
 }
 
 static void test_snapshot_clusters(void **st) {
@@ -300,6 +385,7 @@ static void test_snapshot_cli(void **st) {
 }
 
 RLC_TESTS(snapshot, cmocka_unit_test(test_snapshot_restores_states),
+          cmocka_unit_test(test_snapshot_mujoco),
           cmocka_unit_test(test_snapshot_clusters), cmocka_unit_test(test_snapshot_truncation),
           cmocka_unit_test(test_snapshot_seeding_and_state), cmocka_unit_test(test_snapshot_errors),
           cmocka_unit_test(test_snapshot_cli))
