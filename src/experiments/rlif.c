@@ -67,8 +67,39 @@ static int rlif_after(rlc_agent *a, int64_t steps, void *user) {
 /* RLIF with SAC; *ret = mean task return, *rate0 / *rate1 the intervention rates (per agent
  * decision) over the first quarter of the env-step budget (mostly the uniform random warm-up)
  * and over the rest. */
-static rlc_status run_rlif(const rlc_rlif_expert *ex, int inject, int64_t budget, uint64_t seed,
-                           double *ret, double *rate0, double *rate1) {
+/* `episodes` episodes driven by the expert's executed actions (as HG-DAgger's iteration 0) into
+ * the agent's replay with reward 0 (no intervention while it drives); returns the env steps
+ * taken in *steps. */
+static rlc_status add_demos(rlc_agent *a, const rlc_rlif_expert *ex, int episodes, uint64_t seed,
+                            int64_t *steps) {
+    rlc_env *e = NULL;
+    rlc_status st = rlc_env_make(&e, "Pendulum-v1", NULL);
+    if (st) return st;
+    rlc_rng rng;
+    rlc_rng_seed_stream(&rng, seed, 7);
+    const rlc_space *as = rlc_env_action_space(e);
+    float obs[3], nobs[3], act[1];
+    *steps = 0;
+    for (int ep = 0; ep < episodes && !st; ep++) {
+        st = rlc_env_reset(e, (int64_t)(seed * 1000 + (uint64_t)ep), obs);
+        rlc_step_result r = {0};
+        while (!st && !r.terminated && !r.truncated) {
+            ex->policy(obs, act, ex->user);
+            if (rlc_rng_random(&rng) >= ex->quality)
+                act[0] = (float)rlc_rng_uniform(&rng, as->low[0], as->high[0]);
+            st = rlc_env_step(e, act, nobs, &r);
+            if (!st)
+                st = rlc_agent_add_transition(a, obs, act, 0.0, nobs, r.terminated, r.truncated);
+            memcpy(obs, nobs, sizeof obs);
+            ++*steps;
+        }
+    }
+    rlc_env_destroy(e);
+    return st;
+}
+
+static rlc_status run_rlif(const rlc_rlif_expert *ex, int inject, int demos, int64_t budget,
+                           uint64_t seed, double *ret, double *rate0, double *rate1) {
     const rlc_config_table *tab = rlc_algo_config_table("sac");
     char cfg[4096];
     if (!tab || tab->size > sizeof cfg)
@@ -83,7 +114,14 @@ static rlc_status run_rlif(const rlc_rlif_expert *ex, int inject, int64_t budget
     rlc_agent *a = NULL;
     if (!st) st = rlc_agent_create(&a, "sac", "Pendulum-v1", NULL, cfg, seed);
     if (st) return st;
-    rlif_ctx c = {*ex, NULL, a, inject, budget, 0, 0, 0, 0};
+    int64_t demo_steps = 0;
+    if (demos) st = add_demos(a, ex, demos, seed, &demo_steps);
+    if (st) {
+        rlc_agent_destroy(a);
+        return st;
+    }
+    /* the demonstrations count against the budget, as HG-DAgger's do */
+    rlif_ctx c = {*ex, NULL, a, inject, budget - demo_steps, 0, 0, 0, 0};
     rlc_train_hooks h = {
         .wrap = wrap_rlif, .after_step = rlif_step, .after_update = rlif_after, .user = &c};
     rlc_train_options o = {0};
@@ -135,11 +173,14 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("rlif"), o, res, 5, 3);
     if (st) return st;
     const int NS = x.seeds;
-    /* M_RLIFD: RLIF with the expert's takeover steps in the replay (reward 0), the paper's
-     * RLPD-style data use; an investigation beside the claim, which is checked on M_RLIF */
-    enum { M_RLIF, M_RLIFD, M_HG, M_DAGGER, M_EXPERT, NM };
-    const char *mname[NM] = {"RLIF (SAC)", "RLIF + takeover data", "HG-DAgger", "DAgger",
-                             "expert"};
+    /* The claim is checked on M_RLIFDD, the roadmap's RLPD-style agent: SAC whose replay
+     * starts with HG-DAgger's iteration-0 demonstrations (2 expert episodes, reward 0) and
+     * receives the expert's takeover steps (reward 0) besides its own transitions. Ablations:
+     * M_RLIFD without the demonstrations, M_RLIF with neither (the agent learns only from its
+     * own decisions; the claim's method until 2026-11-28). */
+    enum { M_RLIF, M_RLIFD, M_RLIFDD, M_HG, M_DAGGER, M_EXPERT, NM };
+    const char *mname[NM] = {"RLIF (SAC)", "RLIF + takeover data", "RLIF + demos + takeover data",
+                             "HG-DAgger", "DAgger", "expert"};
     double *score = rlc_malloc(sizeof(double) * (size_t)NM * NS);
     double *rate0 = rlc_malloc(sizeof(double) * NS), *rate1 = rlc_malloc(sizeof(double) * NS);
     double *curves = rlc_malloc(sizeof(double) * (size_t)NM * NS * 3);
@@ -156,8 +197,10 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
         for (int s = 0; s < NS && !st; s++) {
             uint64_t seed = (uint64_t)s + 1;
             double r0u, r1u;
-            st = run_rlif(&ex, 0, budget, seed, &score[M_RLIF * NS + s], &rate0[s], &rate1[s]);
-            if (!st) st = run_rlif(&ex, 1, budget, seed, &score[M_RLIFD * NS + s], &r0u, &r1u);
+            st = run_rlif(&ex, 1, 2, budget, seed, &score[M_RLIFDD * NS + s], &rate0[s],
+                          &rate1[s]);
+            if (!st) st = run_rlif(&ex, 1, 0, budget, seed, &score[M_RLIFD * NS + s], &r0u, &r1u);
+            if (!st) st = run_rlif(&ex, 0, 0, budget, seed, &score[M_RLIF * NS + s], &r0u, &r1u);
             if (!st) st = run_dagger(&ex, 1, budget, seed, &score[M_HG * NS + s]);
             if (!st) st = run_dagger(&ex, 0, budget, seed, &score[M_DAGGER * NS + s]);
             double er[EVAL_EPISODES];
@@ -196,19 +239,22 @@ rlc_status rlc__exp_rlif(const rlc_experiment_options *o, rlc_experiment_result 
             r0 /= nr;
             r1 /= nr;
         }
-        int bh = ci[M_RLIF].point > ci[M_HG].point, be = ci[M_RLIF].point > ci[M_EXPERT].point;
+        int bh = ci[M_RLIFDD].point > ci[M_HG].point,
+            be = ci[M_RLIFDD].point > ci[M_EXPERT].point;
         beats_hg += bh;
         beats_expert += be;
         falls += nr && r1 < r0;
         rlc__exp_note(&x, 1,
-                      "quality %.0f%%: RLIF %.1f (with the takeover data %.1f), HG-DAgger "
-                      "%.1f, DAgger %.1f, expert %.1f (IQM); RLIF intervention rate %.3f in the "
-                      "first quarter of the budget, %.3f after.",
-                      100 * qual[qi], ci[M_RLIF].point, ci[M_RLIFD].point, ci[M_HG].point,
+                      "quality %.0f%%: RLIF (demos + takeover data) %.1f (without the demos "
+                      "%.1f, with neither %.1f), HG-DAgger %.1f, DAgger %.1f, expert %.1f (IQM); "
+                      "RLIF intervention rate %.3f in the first quarter of the budget, %.3f "
+                      "after.",
+                      100 * qual[qi], ci[M_RLIFDD].point, ci[M_RLIFD].point, ci[M_RLIF].point,
+                      ci[M_HG].point,
                       ci[M_DAGGER].point, ci[M_EXPERT].point, r0, r1);
         size_t rl = strlen(reason);
         snprintf(reason + rl, sizeof reason - rl, "%sq=%.0f%%: RLIF %.0f, HG %.0f, expert %.0f",
-                 qi ? "; " : "", 100 * qual[qi], ci[M_RLIF].point, ci[M_HG].point,
+                 qi ? "; " : "", 100 * qual[qi], ci[M_RLIFDD].point, ci[M_HG].point,
                  ci[M_EXPERT].point);
         for (int m = 0; m < NM; m++)
             for (int s = 0; s < NS; s++)

@@ -1,5 +1,6 @@
 /* `rlc experiment rlif --quick`: RLIF (SAC on intervention rewards) against HG-DAgger, DAgger
- * and the 60%-quality expert itself; the report is complete and RLIF's intervention rate falls
+ * and the 60%-quality expert itself; the report is complete and the intervention rate of the
+ * claim's RLIF (demonstrations and takeover steps in its replay) falls
  * (the robust part of the claim in a quick run; RLIF vs the expert on a fixed seed is checked
  * in tests/algo/test_rlif.c). */
 #include "test.h"
@@ -14,6 +15,7 @@ static void test_rlif_quick(void **st) {
     char *log = rlc_test_experiment_quick("rlif", 43, &r);
     assert_contains(log, "RLIF (SAC) q=60%");
     assert_contains(log, "RLIF + takeover data q=60%");
+    assert_contains(log, "RLIF + demos + takeover data q=60%");
     assert_contains(log, "HG-DAgger q=60%");
     assert_contains(log, "DAgger q=60%");
     assert_contains(log, "expert q=60%");
