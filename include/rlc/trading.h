@@ -24,7 +24,11 @@ enum {
     RLC_PAIRS_OBS_D20 = 3,
     RLC_PAIRS_OBS_POS = 4,
     RLC_PAIRS_OBS_TIME = 5,
-    RLC_PAIRS_OBS_DIM = 6
+    RLC_PAIRS_OBS_DIM = 6,
+    /* with regime_features=1: two more features over a long window of 4 x lookback bars */
+    RLC_PAIRS_OBS_ZLONG = 6, /* z-score of the spread over the long window */
+    RLC_PAIRS_OBS_VOLR = 7,  /* log(std over lookback / std over the long window) */
+    RLC_PAIRS_OBS_MAX = 8
 };
 /* Actions of PairsTrading-v0. */
 enum { RLC_PAIRS_SHORT = 0, RLC_PAIRS_FLAT = 1, RLC_PAIRS_LONG = 2 };

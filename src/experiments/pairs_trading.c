@@ -13,7 +13,7 @@
 #include "rlc/trading.h"
 
 #define DAY 390
-#define NMETH 4
+#define NMETH 5 /* DQN, rule, long, random, DQN without the regime features */
 
 typedef struct wf {
     int train_days, test_days, folds;
@@ -21,28 +21,32 @@ typedef struct wf {
 } wf;
 
 static const char *const LABELS[NMETH] = {"DQN (walk-forward)", "z-score rule (2 / 0.5)",
-                                          "always long", "random"};
+                                          "always long", "random",
+                                          "DQN, base features only (ablation)"};
 
 /* DQN settings for the trading env (SB3-style DQN, smaller target period for short runs). */
-#define DQN_SETS "lr=0.0003,gamma=0.95,learning_starts=1000,buffer_size=100000,exploration_fraction=0.1," \
-                 "exploration_final_eps=0.02,target_update_interval=1000,hidden=64"
+#define DQN_SETS                                                                                   \
+    "lr=0.0003,gamma=0.95,learning_starts=1000,buffer_size=100000,exploration_fraction=0.1,"       \
+    "exploration_final_eps=0.02,target_update_interval=1000,hidden=64"
 
-/* Trades one test day [start, start + DAY) of the market with method k; appends the per-bar
- * PnL to pnl (*n advanced). */
-static rlc_status trade_day(const char *market, int64_t start, int k, rlc_agent *a,
-                            rlc_rng *rng, double *pnl, int64_t *n) {
+/* Trades one test day [start, start + DAY) of the market with method k (a: the agent of k = 0
+ * or 4); appends the per-bar PnL to pnl (*n advanced). */
+static rlc_status trade_day(const char *market, int64_t start, int k, rlc_agent *a, rlc_rng *rng,
+                            double *pnl, int64_t *n) {
     char kw[512];
-    snprintf(kw, sizeof kw, "%s,window_start=%lld,window_length=%d,random_start=0", market,
-             (long long)start, DAY + 1);
+    snprintf(kw, sizeof kw,
+             "%s,regime_features=%d,window_start=%lld,window_length=%d,"
+             "random_start=0",
+             market, k == 0, (long long)start, DAY + 1);
     rlc_env *e = NULL;
     rlc_status st = rlc_env_make(&e, "PairsTrading-v0", kw);
     if (st) return st;
-    float obs[RLC_PAIRS_OBS_DIM];
+    float obs[RLC_PAIRS_OBS_MAX];
     st = rlc_env_reset(e, 0, obs);
     rlc_step_result r = {0};
     while (!st && !r.terminated && !r.truncated) {
         int64_t act = RLC_PAIRS_FLAT;
-        if (k == 0)
+        if (k == 0 || k == 4)
             st = rlc_agent_act(a, obs, 1, &act, 1);
         else if (k == 1)
             act = rlc_pairs_threshold_action(obs, 2.0, 0.5);
@@ -61,7 +65,7 @@ static rlc_status trade_day(const char *market, int64_t start, int k, rlc_agent 
 static rlc_status run_market(const wf *w, const char *params, uint64_t seed, double *pnl,
                              double *sharpe, double *total) {
     char market[256];
-    int64_t hist = 60;
+    int64_t hist = 240; /* the regime features' long window (4 x 60 bars) */
     int64_t mlen = hist + (int64_t)DAY * (w->train_days + w->test_days * w->folds) + 2;
     snprintf(market, sizeof market, "%s,market_seed=%llu,market_length=%lld", params,
              (unsigned long long)(7000 + seed), (long long)mlen);
@@ -73,18 +77,24 @@ static rlc_status run_market(const wf *w, const char *params, uint64_t seed, dou
     for (int f = 0; f < w->folds && !st; f++) {
         int64_t tr0 = hist + (int64_t)f * w->test_days * DAY;
         int64_t te0 = tr0 + (int64_t)w->train_days * DAY;
-        char kw[512];
-        snprintf(kw, sizeof kw, "%s,window_start=%lld,window_length=%lld", market,
-                 (long long)tr0, (long long)w->train_days * DAY);
-        rlc_agent *a = NULL;
-        st = rlc__exp_make_agent(&a, "dqn", "PairsTrading-v0", kw, DQN_SETS, seed * 100 + f);
-        rlc_train_options o = {.total_steps = w->train_steps};
-        if (!st) st = rlc_agent_train(a, seed * 100 + f, &o, NULL);
+        /* ag[0]: DQN with the regime features (the method), ag[1]: without (the ablation);
+         * same seed, same training window */
+        rlc_agent *ag[2] = {NULL, NULL};
+        for (int v = 0; v < 2 && !st; v++) {
+            char kw[512];
+            snprintf(kw, sizeof kw, "%s,regime_features=%d,window_start=%lld,window_length=%lld",
+                     market, v == 0, (long long)tr0, (long long)w->train_days * DAY);
+            st =
+                rlc__exp_make_agent(&ag[v], "dqn", "PairsTrading-v0", kw, DQN_SETS, seed * 100 + f);
+            rlc_train_options o = {.total_steps = w->train_steps};
+            if (!st) st = rlc_agent_train(ag[v], seed * 100 + f, &o, NULL);
+        }
         for (int d = 0; d < w->test_days && !st; d++)
             for (int k = 0; k < NMETH && !st; k++)
-                st = trade_day(market, te0 + (int64_t)d * DAY, k, a, &rng,
+                st = trade_day(market, te0 + (int64_t)d * DAY, k, k == 4 ? ag[1] : ag[0], &rng,
                                pnl + (size_t)k * cap, &n[k]);
-        rlc_agent_destroy(a);
+        rlc_agent_destroy(ag[0]);
+        rlc_agent_destroy(ag[1]);
     }
     for (int k = 0; k < NMETH && !st; k++) {
         const double *p = pnl + (size_t)k * cap;
@@ -101,7 +111,7 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
     wf w = {60, 5, 4, 60000};
     if (o->quick) w = (wf){5, 2, 2, 6000};
     rlc__exp x;
-    rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("pairs-trading"), o, res, 5, 2);
+    rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("pairs-trading"), o, res, 20, 2);
     if (st) return st;
     int NS = x.seeds;
     int64_t cap = (int64_t)DAY * w.test_days * w.folds + 1;
@@ -117,8 +127,10 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
                   "p=0.002/bar to a slow (theta x0.2), volatile (sigma x1.5) regime with an "
                   "equilibrium jump of 1 stationary std, cost 0.05 per unit traded, days of %d "
                   "one-minute bars closed at the close). Walk-forward: %d folds; DQN (64x64, "
-                  "%lld steps) retrained from scratch on the previous %d days, then trades the "
-                  "next %d days greedily; the rule and the baselines trade the same days. "
+                  "%lld steps; observations: z-score, recent changes, position, time of day, "
+                  "and the regime features: z-score and log std ratio over 240 bars) retrained "
+                  "from scratch on the previous %d days, then trades the next %d days "
+                  "greedily; the rule and the baselines trade the same days. "
                   "Sharpe = mean/std of per-bar PnL x sqrt(%.0f) (390 bars x 252 days).",
                   DAY, w.folds, (long long)w.train_steps, w.train_days, w.test_days,
                   RLC_PAIRS_BARS_PER_YEAR);
@@ -128,8 +140,7 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
     for (int mk = 0; mk < 2; mk++) {
         for (int s = 0; s < NS; s++) {
             double shs[NMETH], tts[NMETH];
-            if ((st = run_market(&w, markets[mk], (uint64_t)s + (uint64_t)mk * 50, pnl, shs,
-                                 tts)))
+            if ((st = run_market(&w, markets[mk], (uint64_t)s + (uint64_t)mk * 50, pnl, shs, tts)))
                 goto fail;
             for (int k = 0; k < NMETH; k++) {
                 sh[((size_t)mk * NMETH + k) * NS + s] = shs[k];
@@ -142,8 +153,7 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
         rlc__exp_table(&x, title);
         snprintf(metric, sizeof metric, "sharpe_%s", mk ? "random_walk" : "regime");
         for (int k = 0; k < NMETH; k++)
-            rlc__exp_row(&x, LABELS[k], metric, sh + ((size_t)mk * NMETH + k) * NS, NS,
-                         &ci[mk][k]);
+            rlc__exp_row(&x, LABELS[k], metric, sh + ((size_t)mk * NMETH + k) * NS, NS, &ci[mk][k]);
         snprintf(title, sizeof title, "%s: out-of-sample PnL after costs (spread units)",
                  mnames[mk]);
         rlc__exp_table(&x, title);
@@ -161,8 +171,7 @@ rlc_status rlc__exp_pairs_trading(const rlc_experiment_options *o, rlc_experimen
                         "regime pair: DQN Sharpe %.2f [%.2f, %.2f] vs rule %.2f [%.2f, %.2f]; "
                         "random walk: DQN Sharpe %.2f [%.2f, %.2f] (CI reaches 0: %s)",
                         ci[0][0].point, ci[0][0].lo, ci[0][0].hi, ci[0][1].point, ci[0][1].lo,
-                        ci[0][1].hi, ci[1][0].point, ci[1][0].lo, ci[1][0].hi,
-                        sane ? "yes" : "no");
+                        ci[0][1].hi, ci[1][0].point, ci[1][0].lo, ci[1][0].hi, sane ? "yes" : "no");
 fail:
     rlc_free(pnl);
     rlc_free(sh);

@@ -78,8 +78,9 @@ static void test_pairs_api(void **state) {
     rlc_env_destroy(e);
     /* kwargs errors name the problem */
     rlc_env *bad = NULL;
-    assert_int_equal(rlc_env_make(&bad, "PairsTrading-v0", "market_seed=1,market_length=100,"
-                                                           "window_start=90,window_length=50"),
+    assert_int_equal(rlc_env_make(&bad, "PairsTrading-v0",
+                                  "market_seed=1,market_length=100,"
+                                  "window_start=90,window_length=50"),
                      RLC_ERR_RANGE);
     assert_contains(rlc_last_error(), "window");
     assert_int_equal(rlc_env_make(&bad, "PairsTrading-v0", "lookback=1"), RLC_ERR_RANGE);
@@ -202,13 +203,11 @@ static void test_pairs_dqn_no_fake_profit(void **state) {
     int n = 0;
     for (int seed = 0; seed < 3; seed++) {
         rlc_agent *a;
-        assert_int_equal(rlc_agent_create(&a, "dqn", "PairsTrading-v0", kw, &c, 10 + seed),
-                         RLC_OK);
+        assert_int_equal(rlc_agent_create(&a, "dqn", "PairsTrading-v0", kw, &c, 10 + seed), RLC_OK);
         rlc_train_options o = {.total_steps = 8000};
         assert_int_equal(rlc_agent_train(a, 20 + seed, &o, NULL), RLC_OK);
         double ret[10];
-        assert_int_equal(rlc_agent_evaluate(a, 10, 5000 + 100 * seed, 0, ret, NULL, 0, 0),
-                         RLC_OK);
+        assert_int_equal(rlc_agent_evaluate(a, 10, 5000 + 100 * seed, 0, ret, NULL, 0, 0), RLC_OK);
         for (int i = 0; i < 10; i++) {
             s += ret[i];
             ss += ret[i] * ret[i];
@@ -244,7 +243,8 @@ static void test_pairs_risk_aversion(void **state) {
         assert_int_equal(rlc_env_step(e1, &a, o1, &r1), RLC_OK);
         assert_int_equal(rlc_env_step(ez, &a, oz, &rz), RLC_OK);
         assert_memory_equal(&rz.reward, &r0.reward, sizeof r0.reward);
-        double pos = (double)(a - 1), cost = t == 0 || t == 10 || t == 25 ? (t == 10 ? 0.1 : 0.05) : 0;
+        double pos = (double)(a - 1),
+               cost = t == 0 || t == 10 || t == 25 ? (t == 10 ? 0.1 : 0.05) : 0;
         double gain = r0.reward + cost; /* position x spread change */
         if (pos == 0) assert_true(fabs(gain) < 1e-12);
         assert_true(fabs(r1.reward - (r0.reward - 1.5 * gain * gain)) < 1e-12);
@@ -259,7 +259,61 @@ static void test_pairs_risk_aversion(void **state) {
     assert_contains(rlc_last_error(), "risk_aversion");
 }
 
-RLC_TESTS(pairs, cmocka_unit_test(test_pairs_api), cmocka_unit_test(test_pairs_fixed_market),
-          cmocka_unit_test(test_pairs_risk_aversion),
+/* regime_features=1: two more observations over a 4 x lookback window. The first six are those
+ * of the plain env on the same fixed path; the log std ratio tells a random walk (std over 60
+ * bars about half the std over 240: log ratio near -0.69) from a mean-reverting spread (theta
+ * 0.05/bar: both windows span several correlation times, log ratio about -0.25). */
+static double mean_volr(const char *kw) {
+    char k2[256];
+    snprintf(k2, sizeof k2,
+             "%s,regime_features=1,market_seed=5,market_length=20000,"
+             "window_start=1000,random_start=0,episode_length=5000",
+             kw);
+    rlc_env *e = make(k2);
+    assert_int_equal(rlc_env_obs_space(e)->size, RLC_PAIRS_OBS_MAX);
+    float o[RLC_PAIRS_OBS_MAX];
+    assert_int_equal(rlc_env_reset(e, 0, o), RLC_OK);
+    double m = 0;
+    int n = 0;
+    rlc_step_result r = {0};
+    while (!r.terminated && !r.truncated && n < 5000) {
+        int64_t a = RLC_PAIRS_FLAT;
+        assert_int_equal(rlc_env_step(e, &a, o, &r), RLC_OK);
+        assert_true(isfinite(o[RLC_PAIRS_OBS_ZLONG]) && isfinite(o[RLC_PAIRS_OBS_VOLR]));
+        m += o[RLC_PAIRS_OBS_VOLR];
+        n++;
+    }
+    rlc_env_destroy(e);
+    return m / n;
+}
+
+static void test_pairs_regime_features(void **state) {
+    (void)state;
+    const char *kw = "market_seed=5,market_length=5000,window_start=1000,random_start=0";
+    char k2[256];
+    snprintf(k2, sizeof k2, "%s,regime_features=1", kw);
+    rlc_env *a = make(kw), *b = make(k2);
+    float oa[RLC_PAIRS_OBS_MAX], ob[RLC_PAIRS_OBS_MAX];
+    assert_int_equal(rlc_env_reset(a, 0, oa), RLC_OK);
+    assert_int_equal(rlc_env_reset(b, 0, ob), RLC_OK);
+    for (int t = 0; t < 50; t++) {
+        assert_memory_equal(oa, ob, sizeof(float) * RLC_PAIRS_OBS_DIM);
+        int64_t act = t % 3;
+        rlc_step_result r1, r2;
+        assert_int_equal(rlc_env_step(a, &act, oa, &r1), RLC_OK);
+        assert_int_equal(rlc_env_step(b, &act, ob, &r2), RLC_OK);
+        assert_true(r1.reward == r2.reward);
+    }
+    rlc_env_destroy(a);
+    rlc_env_destroy(b);
+    double rw = mean_volr("mean_reversion=0,switch_prob=0");
+    double ou = mean_volr("switch_prob=0");
+    printf("  mean log std ratio: random walk %.3f, mean-reverting %.3f\n", rw, ou);
+    assert_true(rw < -0.5 && rw > -0.95);
+    assert_true(ou > -0.4 && ou < 0.05);
+}
+
+RLC_TESTS(pairs, cmocka_unit_test(test_pairs_api), cmocka_unit_test(test_pairs_regime_features),
+          cmocka_unit_test(test_pairs_fixed_market), cmocka_unit_test(test_pairs_risk_aversion),
           cmocka_unit_test(test_pairs_threshold_rule), cmocka_unit_test(test_sharpe),
           cmocka_unit_test(test_pairs_dqn_no_fake_profit))

@@ -33,6 +33,7 @@ enum {
     P_RSTART,
     P_BETA,
     P_RISK,
+    P_REGF,
     P_N
 };
 
@@ -42,8 +43,7 @@ static const rlc_env_param PARAMS[P_N] = {
     {"vol", RLC_PARAM_REAL, 0.3, 0, 1e6, 1, "sigma: std of the spread's noise per bar"},
     {"cost", RLC_PARAM_REAL, 0.05, 0, 1e6, 0, "cost per unit of position change (spread units)"},
     {"switch_prob", RLC_PARAM_REAL, 0.002, 0, 1, 0, "per-bar probability of a regime switch"},
-    {"regime_reversion", RLC_PARAM_REAL, 0.2, 0, 1e6, 0,
-     "theta multiplier in the second regime"},
+    {"regime_reversion", RLC_PARAM_REAL, 0.2, 0, 1e6, 0, "theta multiplier in the second regime"},
     {"regime_vol", RLC_PARAM_REAL, 1.5, 0, 1e6, 1, "sigma multiplier in the second regime"},
     {"mean_jump", RLC_PARAM_REAL, 1.0, 0, 1e6, 0,
      "std of the equilibrium's jump at a regime switch (in units of the stationary std)"},
@@ -61,6 +61,8 @@ static const rlc_env_param PARAMS[P_N] = {
     {"hedge_ratio", RLC_PARAM_REAL, 1.0, 0, 1e6, 1, "beta of B = beta A + spread (prices only)"},
     {"risk_aversion", RLC_PARAM_REAL, 0, 0, 1e6, 0,
      "lambda of the mean-variance reward PnL - lambda/2 (position x spread change)^2 (0: PnL)"},
+    {"regime_features", RLC_PARAM_BOOL, 0, 0, 1, 0,
+     "two more observations over a 4 x lookback window: its z-score and log(std ratio)"},
 };
 
 typedef struct pairs_state {
@@ -74,11 +76,11 @@ typedef struct pairs_state {
 
 typedef struct pairs {
     double theta, sigma, cost, p_switch, rrev, rvol, jump, beta, sd0, risk;
-    int lookback, hist;
+    int lookback, hist, regf, longw;
     int64_t ep_len;
     int64_t mseed, mlen, wstart, wend; /* fixed path: episodes use bars [wstart, wend) */
     int rstart;
-    double *path;    /* fixed path spreads [mlen] (NULL: fresh paths) */
+    double *path;     /* fixed path spreads [mlen] (NULL: fresh paths) */
     int32_t *pregime; /* its regimes */
     pairs_state s;
 } pairs;
@@ -116,7 +118,10 @@ static rlc_status pairs_init(void *self, const double *v, rlc_space *obs, rlc_sp
     e->rvol = v[P_RVOL];
     e->jump = v[P_JUMP];
     e->lookback = (int)v[P_LOOKBACK];
+    e->regf = v[P_REGF] != 0;
+    e->longw = 4 * e->lookback < RING - 21 ? 4 * e->lookback : RING - 21;
     e->hist = e->lookback > 20 ? e->lookback : 20;
+    if (e->regf && e->longw > e->hist) e->hist = e->longw;
     e->ep_len = (int64_t)v[P_EPLEN];
     e->mseed = (int64_t)v[P_MSEED];
     e->mlen = (int64_t)v[P_MLEN];
@@ -154,31 +159,41 @@ static rlc_status pairs_init(void *self, const double *v, rlc_space *obs, rlc_sp
         }
     }
     rlc__space_discrete(act, 3, 0);
-    rlc_status st = rlc__space_box_uniform(obs, RLC_SPACE_FLOAT32, RLC_PAIRS_OBS_DIM, -INFINITY,
-                                           INFINITY);
+    rlc_status st = rlc__space_box_uniform(obs, RLC_SPACE_FLOAT32,
+                                           e->regf ? RLC_PAIRS_OBS_MAX : RLC_PAIRS_OBS_DIM,
+                                           -INFINITY, INFINITY);
     if (st) pairs_fini(e);
     return st;
 }
 
-static double clip10(double x) { return x > 10 ? 10 : x < -10 ? -10 : x; }
+static double clip10(double x) {
+    return x > 10 ? 10 : x < -10 ? -10 : x;
+}
 
 static double ring_at(const pairs_state *s, int back) {
     return s->ring[(s->head - back + RING) % RING];
 }
 
-static void pairs_observe(const void *self, void *obs) {
-    const pairs *e = self;
-    const pairs_state *s = &e->s;
+/* Mean and std (floored at 1e-8) of the last n spreads. */
+static void window_stats(const pairs_state *s, int n, double *mean, double *sd) {
     double m = 0, v = 0;
-    for (int k = 0; k < e->lookback; k++)
+    for (int k = 0; k < n; k++)
         m += ring_at(s, k);
-    m /= e->lookback;
-    for (int k = 0; k < e->lookback; k++) {
+    m /= n;
+    for (int k = 0; k < n; k++) {
         double d = ring_at(s, k) - m;
         v += d * d;
     }
-    double sd = sqrt(v / e->lookback);
-    if (sd < 1e-8) sd = 1e-8;
+    *mean = m;
+    *sd = sqrt(v / n);
+    if (*sd < 1e-8) *sd = 1e-8;
+}
+
+static void pairs_observe(const void *self, void *obs) {
+    const pairs *e = self;
+    const pairs_state *s = &e->s;
+    double m, sd;
+    window_stats(s, e->lookback, &m, &sd);
     double now = ring_at(s, 0);
     float *o = obs;
     o[RLC_PAIRS_OBS_Z] = (float)clip10((now - m) / sd);
@@ -187,6 +202,12 @@ static void pairs_observe(const void *self, void *obs) {
     o[RLC_PAIRS_OBS_D20] = (float)clip10((now - ring_at(s, 20)) / sd);
     o[RLC_PAIRS_OBS_POS] = (float)s->pos;
     o[RLC_PAIRS_OBS_TIME] = (float)((double)s->t / (double)e->ep_len);
+    if (e->regf) {
+        double ml, sdl;
+        window_stats(s, e->longw, &ml, &sdl);
+        o[RLC_PAIRS_OBS_ZLONG] = (float)clip10((now - ml) / sdl);
+        o[RLC_PAIRS_OBS_VOLR] = (float)clip10(log(sd / sdl));
+    }
 }
 
 static void push(pairs_state *s, double x) {
@@ -283,7 +304,7 @@ static rlc_status pairs_render(const void *self, uint8_t *rgb, int width, int he
         if (x < lo) lo = x;
         if (x > hi) hi = x;
     }
-    float o[RLC_PAIRS_OBS_DIM];
+    float o[RLC_PAIRS_OBS_MAX];
     pairs_observe(e, o);
     double m = 0;
     for (int k = 0; k < e->lookback; k++)
@@ -307,8 +328,9 @@ static rlc_status pairs_render(const void *self, uint8_t *rgb, int width, int he
                        RLC__RGB(30, 60, 160));
     }
 #undef YOF
-    uint32_t pc = s->pos > 0 ? RLC__RGB(40, 170, 60)
-                             : s->pos < 0 ? RLC__RGB(200, 50, 50) : RLC__RGB(170, 170, 170);
+    uint32_t pc = s->pos > 0   ? RLC__RGB(40, 170, 60)
+                  : s->pos < 0 ? RLC__RGB(200, 50, 50)
+                               : RLC__RGB(170, 170, 170);
     rlc__draw_rect(&c, 0, 0.9 * height, width, height, pc);
     return RLC_OK;
 }
