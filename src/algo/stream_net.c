@@ -41,6 +41,13 @@ static inline __attribute__((always_inline)) float reduce16(const float *a) {
 
 int rlc__snet_generic = 0;
 
+/* zb[i] = decay zb[i] + gi (a bias's trace); returns its magnitude. */
+AI float bias_trace(float *zb, int i, float decay, float gi) {
+    float zbi = decay * zb[i] + gi;
+    zb[i] = zbi;
+    return fabsf(zbi);
+}
+
 AI void fwd_small(const float *restrict W, const float *restrict b, const float *restrict x,
                   float *restrict out, int rows, int t) {
     float xt[16];
@@ -86,9 +93,7 @@ AI double bwd_small(const float *restrict W, float *restrict Z, float *restrict 
     double bsum = 0;
     for (int i = 0; i < rows; i++) {
         float gi = g[i];
-        float zbi = decay * zb[i] + gi;
-        zb[i] = zbi;
-        bsum += fabsf(zbi);
+        bsum += bias_trace(zb, i, decay, gi);
         float *zr = Z + (size_t)i * t;
         const float *wr = W + (size_t)i * t;
         for (int k = 0; k < t; k++) {
@@ -180,9 +185,7 @@ AI double bwd_k(const float *restrict W, float *restrict Z, float *restrict zb,
     double bsum = 0;
     for (int i = 0; i < rows; i++) {
         float gi = g[i];
-        float zbi = decay * zb[i] + gi;
-        zb[i] = zbi;
-        bsum += fabsf(zbi);
+        bsum += bias_trace(zb, i, decay, gi);
         float *zr = Z + (size_t)i * 16 * nc;
         const float *wr = W + (size_t)i * 16 * nc;
         for (int c = 0; c < nc; c++) {
@@ -341,9 +344,7 @@ HOT static double layer_bwd(const float *restrict W, float *restrict Z, float *r
             dx[j] = 0;
     for (int i = 0; i < rows; i++) {
         float gi = g[i];
-        float zbi = decay * zb[i] + gi;
-        zb[i] = zbi;
-        bsum += fabsf(zbi);
+        bsum += bias_trace(zb, i, decay, gi);
         float *zr = Z + (size_t)i * cols;
         const float *wr = W + (size_t)i * cols;
         int j = 0;
