@@ -244,11 +244,8 @@ HOT512 static int bwd512(const float *W, float *Z, float *zb, const float *x, co
     return 0;
 }
 
-static int use512(void) {
-    static int have = -1; /* racy but idempotent: every thread computes the same answer */
-    if (have < 0) have = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return have;
-}
+/* libgcc's CPU model, filled before main: a load and a bit test. */
+static int use512(void) { return __builtin_cpu_supports("avx512f") != 0; }
 #else
 #define HAVE_REG512 0
 #endif
