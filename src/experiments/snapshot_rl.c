@@ -167,7 +167,9 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
     rlc__exp x;
     rlc_status st = rlc__exp_begin(&x, rlc_experiment_find("snapshot-rl"), o, res, 5, 3);
     if (st) return st;
-    const int NS = x.seeds, NP = 20, NM = 2;
+    /* methods: 0 vanilla, 1 S3RL, 2 naive snapshot starts (uniform over the teacher states: one
+     * cluster, no truncation; the paper's baseline without SC and STT) */
+    const int NS = x.seeds, NP = 20, NM = 3;
     double *steps = rlc_malloc(sizeof(double) * (size_t)NM * NS);
     double *curves = rlc_malloc(sizeof(double) * (size_t)NM * NS * NP);
     double *xs = rlc_malloc(sizeof(double) * NP);
@@ -211,13 +213,16 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
         so.clusters = 8;
         so.horizon = t->horizon;
         so.seed = 1;
+        rlc_snapshot_options naive = so;
+        naive.clusters = 1;
+        naive.horizon = 0;
         for (int m = 0; m < NM && !st; m++)
             for (int s = 0; s < NS && !st; s++)
-                st = run_one(t, m == 1, &so, states, n, (uint64_t)(s + 1), &steps[m * NS + s],
-                             &curves[((size_t)m * NS + s) * NP], NP);
+                st = run_one(t, m >= 1, m == 2 ? &naive : &so, states, n, (uint64_t)(s + 1),
+                             &steps[m * NS + s], &curves[((size_t)m * NS + s) * NP], NP);
         rlc_free(states);
         if (st) break;
-        char name[2][96], metric[128], teacher_desc[96];
+        char name[3][96], metric[128], teacher_desc[96];
         if (t->teacher_kind == 2)
             snprintf(teacher_desc, sizeof teacher_desc, "%s trained %lld steps, deterministic",
                      t->algo, (long long)t->teacher_steps);
@@ -225,15 +230,16 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
             snprintf(teacher_desc, sizeof teacher_desc, "scripted, 30%% random actions");
         snprintf(name[0], sizeof name[0], "%s %s", t->algo, t->env);
         snprintf(name[1], sizeof name[1], "S3RL+%s %s", t->algo, t->env);
+        snprintf(name[2], sizeof name[2], "naive snapshots+%s %s", t->algo, t->env);
         snprintf(metric, sizeof metric,
                  "env steps until the evaluation return reaches %g on %s with %s (lower is "
                  "better; %lld = never within the budget)",
                  t->threshold, t->env, t->algo, (long long)t->budget);
         rlc__exp_table(&x, metric);
-        rlc_stats_ci ci[2];
-        rlc__exp_row(&x, name[0], "steps_to_threshold", steps, NS, &ci[0]);
-        rlc__exp_row(&x, name[1], "steps_to_threshold", steps + NS, NS, &ci[1]);
-        int reached[2] = {0, 0};
+        rlc_stats_ci ci[3];
+        for (int m = 0; m < NM; m++)
+            rlc__exp_row(&x, name[m], "steps_to_threshold", steps + (size_t)m * NS, NS, &ci[m]);
+        int reached[3] = {0, 0, 0};
         for (int m = 0; m < NM; m++)
             for (int s = 0; s < NS; s++)
                 reached[m] += steps[m * NS + s] < (double)t->budget;
@@ -241,18 +247,17 @@ rlc_status rlc__exp_snapshot_rl(const rlc_experiment_options *o, rlc_experiment_
         wins += win;
         rlc__exp_note(&x, 1,
                       "%s on %s: teacher return %.1f (%lld states, %s); "
-                      "vanilla reached the threshold in %d/%d seeds, S3RL in %d/%d; IQM steps "
-                      "%.0f vs %.0f.",
+                      "vanilla reached the threshold in %d/%d seeds, S3RL in %d/%d, naive "
+                      "snapshots in %d/%d; IQM steps %.0f vs %.0f vs %.0f.",
                       t->algo, t->env, tmean, (long long)n, teacher_desc, reached[0], NS,
-                      reached[1], NS,
-                      ci[0].point, ci[1].point);
+                      reached[1], NS, reached[2], NS, ci[0].point, ci[1].point, ci[2].point);
         size_t rl = strlen(reason);
         snprintf(reason + rl, sizeof reason - rl, "%s%s/%s %.0f vs %.0f", ti ? "; " : "", t->algo,
                  t->env, ci[1].point, ci[0].point);
         if (figs < RLC_EXPERIMENT_MAX_FIGURES) {
             for (int k = 0; k < NP; k++)
                 xs[k] = (double)t->budget * (k + 1) / NP;
-            const char *labels[2] = {name[0], name[1]};
+            const char *labels[3] = {name[0], name[1], name[2]};
             char file[64], title[160];
             snprintf(file, sizeof file, "reached_%d", ti);
             snprintf(title, sizeof title, "%s, %s: seeds past the threshold %g", t->env, t->algo,

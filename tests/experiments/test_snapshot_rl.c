@@ -1,5 +1,6 @@
 /* `rlc experiment snapshot-rl --quick`: S3RL + TD3 on Pendulum against TD3 from the env's own
- * starts; the report is complete and the steps-to-threshold table lists both methods. */
+ * starts and from naive snapshot starts; the report is complete and the steps-to-threshold
+ * table lists the three methods. */
 #include "test.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@ static void test_snapshot_rl_quick(void **st) {
     char *log = rlc_test_experiment_quick("snapshot-rl", 9, &r);
     assert_contains(log, "S3RL+td3 Pendulum-v1");
     assert_contains(log, "td3 Pendulum-v1");
+    assert_contains(log, "naive snapshots+td3 Pendulum-v1");
     assert_contains(log, "claim held: ");
     assert_contains(r.reason, "of 1 tasks");
     assert_int_equal(r.seeds, 3);
