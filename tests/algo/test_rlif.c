@@ -20,13 +20,20 @@ static rlc_env *make(const char *id) {
     return e;
 }
 
+/* A perfect scripted expert with the given takeover length, and an RLIF layer over
+ * Pendulum-v1 that uses it (the layer keeps its own copy of *ex). */
+static rlc_env *perfect_rlif(rlc_rlif_expert *ex, int takeover) {
+    rlc_rlif_pendulum_expert(ex, 1.0);
+    ex->takeover = takeover;
+    rlc_env *w = make("Pendulum-v1");
+    assert_int_equal(rlc_wrap_rlif(&w, w, ex), RLC_OK);
+    return w;
+}
+
 static void test_rlif_layer(void **st) {
     (void)st;
     rlc_rlif_expert ex;
-    rlc_rlif_pendulum_expert(&ex, 1.0);
-    ex.takeover = 5;
-    rlc_env *w = make("Pendulum-v1");
-    assert_int_equal(rlc_wrap_rlif(&w, w, &ex), RLC_OK);
+    rlc_env *w = perfect_rlif(&ex, 5);
     assert_true(rlc_rlif_is(w));
     float obs[3], a[1];
     /* an agent that does what the expert intends is never interrupted */
@@ -76,10 +83,7 @@ static void test_rlif_layer(void **st) {
 static void test_rlif_takeover_data(void **st) {
     (void)st;
     rlc_rlif_expert ex;
-    rlc_rlif_pendulum_expert(&ex, 1.0);
-    ex.takeover = 4;
-    rlc_env *w = make("Pendulum-v1");
-    assert_int_equal(rlc_wrap_rlif(&w, w, &ex), RLC_OK);
+    rlc_env *w = perfect_rlif(&ex, 4);
     float obs[3], start[3], a[1], intended[1];
     assert_int_equal(rlc_env_reset(w, 8, obs), RLC_OK);
     rlc_step_result r = {0};
